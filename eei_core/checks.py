@@ -1,0 +1,80 @@
+"""The one place where inputs of :mod:`eei_core` are checked.
+
+Images are ``[B, C, H, W]`` float tensors in 0..1, masks ``[B, 1, H, W]`` with 1 = hole. Every public function calls
+these helpers on entry so the errors read the same everywhere.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from .errors import EEIInputError
+
+
+def _shape(t: torch.Tensor) -> str:
+    return "x".join(str(s) for s in t.shape)
+
+
+def check_image(image: torch.Tensor, name: str = "image", channels: tuple[int, ...] = (3,)) -> None:
+    """Check a ``[B, C, H, W]`` floating tensor with ``C`` in ``channels`` and finite values.
+
+    Raises:
+        EEIInputError: naming ``name``, the expected layout and what was given.
+    """
+    if not isinstance(image, torch.Tensor):
+        raise EEIInputError(f"{name} must be a torch.Tensor, got {type(image).__name__}")
+    if image.dim() != 4:
+        raise EEIInputError(f"{name} must have shape [B, C, H, W], got {image.dim()} dimensions ({_shape(image)})")
+    if image.shape[1] not in channels:
+        want = " or ".join(str(c) for c in channels)
+        raise EEIInputError(f"{name} must have {want} channel(s), got {image.shape[1]} (shape {_shape(image)})")
+    if image.shape[0] < 1 or image.shape[2] < 1 or image.shape[3] < 1:
+        raise EEIInputError(f"{name} is empty (shape {_shape(image)})")
+    if not image.is_floating_point():
+        raise EEIInputError(f"{name} must be a float tensor in 0..1, got dtype {image.dtype}")
+    if not bool(torch.isfinite(image).all()):
+        raise EEIInputError(f"{name} contains NaN or infinite values; clean the input (e.g. torch.nan_to_num) first")
+
+
+def check_mask(mask: torch.Tensor, name: str = "mask") -> None:
+    """Check a ``[B, 1, H, W]`` float mask (1 = hole) with finite values."""
+    check_image(mask, name, channels=(1,))
+
+
+def check_same_size(a: torch.Tensor, b: torch.Tensor, name_a: str, name_b: str) -> None:
+    """Raise if the spatial sizes of two ``[B, C, H, W]`` tensors differ, naming both sizes as WxH."""
+    if a.shape[-2:] != b.shape[-2:]:
+        raise EEIInputError(
+            f"{name_b} size {b.shape[-1]}x{b.shape[-2]} differs from {name_a} size {a.shape[-1]}x{a.shape[-2]} "
+            f"(width x height); resize {name_b} to match {name_a}"
+        )
+
+
+def batch_size(named: dict[str, torch.Tensor | None]) -> int:
+    """The common batch size of several tensors under the one batch rule.
+
+    The rule: a batch of one is reused for every item; batches of equal size pair item by item; anything else is an
+    error. ``None`` entries (optional inputs) are ignored.
+    """
+    sizes = {n: t.shape[0] for n, t in named.items() if t is not None}
+    target = max(sizes.values(), default=1)
+    bad = {n: s for n, s in sizes.items() if s not in (1, target)}
+    if bad:
+        listed = ", ".join(f"{n}={s}" for n, s in sizes.items())
+        raise EEIInputError(
+            f"batch sizes do not match ({listed}): each input needs a batch of 1 (reused for every item) or "
+            f"{target} (one per item)"
+        )
+    return target
+
+
+def batch_item(t: torch.Tensor | None, i: int) -> torch.Tensor | None:
+    """Item ``i`` of ``t`` as a batch of one under the one batch rule (a batch of one is reused)."""
+    if t is None:
+        return None
+    return t[:1] if t.shape[0] == 1 else t[i : i + 1]
+
+
+def binarize_mask(mask: torch.Tensor) -> torch.Tensor:
+    """Soft masks are thresholded at 0.5: a pixel is either known or a hole."""
+    return (mask > 0.5).to(mask.dtype)
