@@ -1,0 +1,31 @@
+"""EEI core: external-internal inpainting with a monochromic bottleneck (Wang, Ouyang & Chen, CVPR 2021).
+
+Pure PyTorch; never imports ComfyUI. Tensors are ``[B, C, H, W]`` float in 0..1; masks ``[B, 1, H, W]`` with 1 = hole.
+"""
+
+from .color import luma_chroma, rgb_from_luma_chroma, rgb_to_lab, to_mono
+from .colorize import PRESETS, ColorizeConfig, internal_colorize
+from .errors import EEICancelled, EEIInputError
+from .hints import Hint, hints_to_json, parse_hints, rasterize_hints
+from .pyramid import pyramid_sizes
+from .recolorize import recolorize
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ColorizeConfig",
+    "EEICancelled",
+    "EEIInputError",
+    "Hint",
+    "PRESETS",
+    "hints_to_json",
+    "internal_colorize",
+    "luma_chroma",
+    "parse_hints",
+    "pyramid_sizes",
+    "rasterize_hints",
+    "recolorize",
+    "rgb_from_luma_chroma",
+    "rgb_to_lab",
+    "to_mono",
+]

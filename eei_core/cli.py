@@ -1,0 +1,209 @@
+"""The ``eei`` command: colorize, recolorize, inpaint, train-external and demo.
+
+Every subcommand shows a progress bar on stderr, prints its output path (or JSON with ``--json``), and exits with
+status 2 and one line on stderr for bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Callable, Iterator
+
+import torch
+
+from .checks import check_same_size
+from .colorize import PRESETS, internal_colorize
+from .errors import EEICancelled, EEIInputError
+from .hints import parse_hints
+from .io import load_gray, load_image, load_mask, save_image
+from .progress import ProgressFn
+from .recolorize import DEFAULT_MASK_GROW, recolorize
+
+ASSETS = Path(__file__).resolve().parent / "assets"
+
+
+@contextmanager
+def progress_bar(description: str) -> Iterator[ProgressFn]:
+    """A tqdm bar on stderr fed by a :data:`~eei_core.progress.ProgressFn`."""
+    from tqdm import tqdm
+
+    bar = tqdm(total=1, desc=description, file=sys.stderr, unit="step", dynamic_ncols=True, leave=False)
+
+    def update(level: int, step: int, total: int, _preview: torch.Tensor | None) -> None:
+        if bar.total != total:
+            bar.total = total
+        bar.set_postfix_str(f"level {level}", refresh=False)
+        bar.update(step - bar.n)
+
+    try:
+        yield update
+    finally:
+        bar.close()
+
+
+def read_hints(value: str | None):
+    """``--hints`` as inline JSON or a path to a JSON file."""
+    if not value:
+        return None
+    path = Path(value)
+    if not value.lstrip().startswith(("[", "{")) and path.suffix.lower() == ".json":
+        if not path.is_file():
+            raise EEIInputError(f"hints file not found: {path}")
+        value = path.read_text()
+    return parse_hints(value)
+
+
+def read_mask_for(image: torch.Tensor, path: str, invert: bool) -> torch.Tensor:
+    """Load a mask (white = hole) and check that it matches the image size."""
+    mask = load_mask(path, invert=invert)
+    check_same_size(image, mask, "image", "mask")
+    return mask
+
+
+def _colorize(args: argparse.Namespace) -> dict:
+    color = load_image(args.color)
+    mono = load_gray(args.mono)
+    check_same_size(color, mono, "color", "mono")
+    mask = read_mask_for(color, args.mask, args.invert_mask)
+    with progress_bar("colorize") as bar:
+        out = internal_colorize(
+            mono, color, mask, read_hints(args.hints), config=args.preset, levels=args.levels, seed=args.seed,
+            progress=bar, device=args.device,
+        )
+    return {"output": str(save_image(out, args.out))}
+
+
+def _recolorize(args: argparse.Namespace) -> dict:
+    image = load_image(args.image)
+    mask = read_mask_for(image, args.mask, args.invert_mask)
+    original = None
+    if args.original:
+        original = load_image(args.original)
+        check_same_size(image, original, "image", "original")
+    with progress_bar("recolorize") as bar:
+        out = recolorize(
+            image, mask, original, read_hints(args.hints), config=args.preset, mask_grow=args.mask_grow,
+            levels=args.levels, seed=args.seed, progress=bar, device=args.device,
+        )
+    return {"output": str(save_image(out, args.out))}
+
+
+def _demo(args: argparse.Namespace) -> dict:
+    from .color import to_mono
+    from .mono_inpaint import complete_mono
+
+    out_dir = Path(args.out)
+    image = load_image(ASSETS / "astronaut.png")
+    mask = load_mask(ASSETS / "astronaut_mask.png")
+    holed = image * (1 - mask) + mask  # what the user starts from: the hole shown in white
+    with progress_bar("mono completion") as bar:
+        mono = complete_mono(holed, mask, seed=args.seed, progress=bar, device=args.device)
+    with progress_bar("colour restoration") as bar:
+        result = internal_colorize(mono, holed, mask, config=args.preset, seed=args.seed, progress=bar, device=args.device)
+    files = {
+        "input": save_image(holed, out_dir / "input.png"),
+        "mask": save_image(mask, out_dir / "mask.png"),
+        "mono": save_image(mono, out_dir / "mono.png"),
+        "result": save_image(result, out_dir / "result.png"),
+    }
+    gray3 = mono.expand(-1, 3, -1, -1)
+    strip = torch.cat([holed, mask.expand(-1, 3, -1, -1), gray3, result, image], dim=3)
+    files["side_by_side"] = save_image(strip, out_dir / "side_by_side.png")
+    del to_mono
+    return {"output": str(out_dir), "files": {k: str(v) for k, v in files.items()}}
+
+
+def _add_common(p: argparse.ArgumentParser, with_hints: bool = True) -> None:
+    p.add_argument("--preset", choices=sorted(PRESETS), default="fast", help="fast (default) or paper (slow)")
+    p.add_argument("--levels", type=int, default=None, help="pyramid levels (default: the preset's)")
+    p.add_argument("--seed", type=int, default=0, help="random seed; same seed, same result on CPU")
+    if with_hints:
+        p.add_argument("--hints", default=None, help="colour hints: inline JSON or a .json file, e.g. "
+                       '\'[{"x":0.5,"y":0.4,"color":"#c03020","radius":4}]\'')
+    p.add_argument("--device", default="auto", help="auto (GPU when present), cpu or cuda")
+    p.add_argument("--invert-mask", action="store_true", help="the mask's black pixels are the hole")
+    p.add_argument("--json", action="store_true", help="print the output path and seconds as JSON")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="eei",
+        description="External-internal inpainting (Wang, Ouyang & Chen, CVPR 2021): complete the hole in "
+        "monochrome, then restore its colour from the image itself. Masks: white = hole.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log details")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("colorize", help="restore colour in a hole from a completed monochrome image",
+                       description="Internal colour restoration: learn gray->colour on the known pixels of COLOR and "
+                       "apply it in the hole of MONO.")
+    p.add_argument("--mono", required=True, help="completed monochrome image (gray or colour file)")
+    p.add_argument("--color", required=True, help="colour image; only pixels outside the mask are used")
+    p.add_argument("--mask", required=True, help="hole mask (white = hole)")
+    p.add_argument("--out", required=True, help="output image (.png or .jpg)")
+    _add_common(p)
+    p.set_defaults(handler=_colorize)
+
+    p = sub.add_parser("recolorize", help="remove colour bleeding from another inpainter's output",
+                       description="Keep the inpainted structure (luminance) and restore colour from the known pixels.")
+    p.add_argument("--image", required=True, help="the other inpainter's output")
+    p.add_argument("--mask", required=True, help="the region it filled (white = hole)")
+    p.add_argument("--original", default=None, help="the image before inpainting (default: --image)")
+    p.add_argument("--mask-grow", type=int, default=DEFAULT_MASK_GROW, help="grow the mask by N pixels (seams)")
+    p.add_argument("--out", required=True, help="output image (.png or .jpg)")
+    _add_common(p)
+    p.set_defaults(handler=_recolorize)
+
+    p = sub.add_parser("demo", help="run the whole pipeline on a bundled example photo",
+                       description="Writes input, mask, mono, result and side_by_side PNGs into --out.")
+    p.add_argument("--out", default="demo_out", help="output folder (default: demo_out)")
+    p.add_argument("--preset", choices=sorted(PRESETS), default="fast")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="auto")
+    p.add_argument("--json", action="store_true", help="print the output paths and seconds as JSON")
+    p.set_defaults(handler=_demo)
+
+    for module in ("cli_inpaint", "train_external"):
+        try:
+            mod = __import__(f"{__package__}.{module}", fromlist=["add_parser"])
+        except ImportError as exc:  # an optional subcommand whose module is missing must not break the others
+            logging.getLogger(__name__).debug("subcommand module %s unavailable: %s", module, exc)
+            continue
+        mod.add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``eei`` command; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, format="eei: %(message)s")
+    handler: Callable[[argparse.Namespace], dict] = args.handler
+    start = time.perf_counter()
+    try:
+        result = handler(args)
+    except EEIInputError as exc:
+        print(f"eei {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except EEICancelled:
+        print(f"eei {args.command}: cancelled", file=sys.stderr)
+        return 130
+    except KeyboardInterrupt:
+        print(f"eei {args.command}: interrupted", file=sys.stderr)
+        return 130
+    result["seconds"] = round(time.perf_counter() - start, 3)
+    if getattr(args, "json", False):
+        print(json.dumps(result))
+    else:
+        print(result["output"])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
