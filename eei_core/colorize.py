@@ -60,6 +60,7 @@ class ColorizeConfig:
             it is learned at reduced size and upsampled; 1.0 trains at full size).
         simulated_holes: how many moved copies of the hole are used for training.
         validation_holes: further copies held out to measure how much of the learned correction to trust.
+        trust: combine the held-out holes' least-squares scales by their minimum (cautious) or mean.
         early_stop: stop a level when the loss has improved by less than this fraction over ``patience`` steps.
     """
 
@@ -74,7 +75,8 @@ class ColorizeConfig:
     hint_weight: float = 10.0
     train_scale: float = 1.0
     simulated_holes: int = 0
-    validation_holes: int = 2
+    validation_holes: int = 3
+    trust: Literal["min", "mean"] = "min"
     early_stop: float = 0.0
     patience: int = 50
     propagation_iterations: int = 100
@@ -393,17 +395,17 @@ def _colorize_prior(
         base = downsample_image(examples[i][0] if i < len(examples) else prior, sizes[-1])
         return _upsample(out - base, full) * hole
 
-    # How much of the correction generalises: least-squares scale on the held-out simulated holes.
-    num = torch.zeros(())
-    den = torch.zeros(())
+    # How much of the correction generalises: the least-squares scale on each held-out simulated hole; the smallest
+    # is used, because a correction that misleads on one hole can mislead on the real one.
+    scales = []
     for i in range(len(examples) - n_val, len(examples)):
         val_prior, val_sim = examples[i]
         val_corr = correction(i, val_sim)
-        num = num + (val_corr * (chroma - val_prior) * val_sim).sum().cpu()
-        den = den + (val_corr * val_corr).sum().cpu()
-    scale = float(num / den.clamp(min=1e-12))
-    scale = min(max(scale, 0.0), 1.0)
-    log.debug("fast colorizer: correction scale %.3f on the held-out hole", scale)
+        num = float((val_corr * (chroma - val_prior) * val_sim).sum())
+        den = float((val_corr * val_corr).sum())
+        scales.append(num / den if den > 1e-12 else 0.0)
+    scale = min(max(min(scales) if cfg.trust == "min" else sum(scales) / len(scales), 0.0), 1.0)
+    log.debug("fast colorizer: correction scales %s on the held-out holes, using %.3f", scales, scale)
     return rgb_from_luma_chroma(mono, prior + scale * correction(len(examples), mask))
 
 
