@@ -5,6 +5,7 @@ All functions take and return ``[B, C, H, W]`` float tensors; constants are made
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 import torch
@@ -71,6 +72,32 @@ def rgb_from_luma_chroma(y: torch.Tensor, chroma: torch.Tensor, weights: MonoWei
     r = chroma[:, 1:2] + y
     g = (y - w[0] * r - w[2] * b) / w[1]
     return torch.cat([r, g, b], dim=1)
+
+
+def fit_to_gamut(y: torch.Tensor, chroma: torch.Tensor, weights: MonoWeights = "paper") -> torch.Tensor:
+    """RGB with luminance exactly ``y`` and the given chroma, desaturated per pixel just enough to fit in 0..1.
+
+    Clamping each channel would change the luminance (the structure the external stage completed); scaling the
+    chroma towards gray keeps it. ``y`` is clamped to 0..1 first.
+
+    Args:
+        y: ``[B, 1, H, W]``; chroma: ``[B, 2, H, W]`` as from :func:`luma_chroma`.
+
+    Returns:
+        ``[B, 3, H, W]`` in 0..1.
+
+    Example:
+        >>> y = torch.full((1, 1, 1, 1), 0.5); c = torch.tensor([0.0, 2.0]).view(1, 2, 1, 1)
+        >>> rgb = fit_to_gamut(y, c)
+        >>> round(to_mono(rgb).item(), 6), round(rgb.max().item(), 6)
+        (0.5, 1.0)
+    """
+    y = y.clamp(0.0, 1.0)
+    delta = rgb_from_luma_chroma(y, chroma, weights) - y
+    up = torch.where(delta > 0, (1.0 - y) / delta.clamp(min=1e-12), torch.full_like(delta, math.inf))
+    down = torch.where(delta < 0, y / (-delta).clamp(min=1e-12), torch.full_like(delta, math.inf))
+    scale = torch.minimum(up, down).amin(dim=1, keepdim=True).clamp(max=1.0)
+    return (y + scale * delta).clamp(0.0, 1.0)
 
 
 def srgb_to_linear(rgb: torch.Tensor) -> torch.Tensor:

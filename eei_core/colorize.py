@@ -30,7 +30,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from .checks import batch_item, batch_size, binarize_mask, check_image, check_mask, check_same_size
-from .color import luma_chroma, rgb_from_luma_chroma, to_mono
+from .color import fit_to_gamut, luma_chroma, rgb_from_luma_chroma, to_mono
+from .device import resolve_device
 from .errors import EEIInputError
 from .generator import ColorGenerator
 from .hints import Hint, rasterize_hints
@@ -133,22 +134,6 @@ def per_level(values: Sequence, levels: int) -> list:
     if levels == 1:
         return [values[-1]]
     return [values[round(i * (len(values) - 1) / (levels - 1))] for i in range(levels)]
-
-
-def resolve_device(device: str | torch.device | None, like: torch.Tensor) -> torch.device:
-    """``None`` follows the input; "auto" takes CUDA, then MPS, when present; otherwise the named device."""
-    if device is None:
-        return like.device
-    if isinstance(device, str) and device == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    dev = torch.device(device)
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise EEIInputError("device 'cuda' was asked for but no CUDA GPU is available; use 'cpu' or 'auto'")
-    return dev
 
 
 def init_generator(net: nn.Module, generator: torch.Generator) -> None:
@@ -498,8 +483,7 @@ def internal_colorize(
         with torch.enable_grad():
             raw = run(m, c, k, hints, cfg, n_levels, generator, counter)
         if keep_luminance:
-            _, raw_chroma = luma_chroma(raw)
-            raw = rgb_from_luma_chroma(m, raw_chroma)
+            raw = fit_to_gamut(m, luma_chroma(raw)[1])
         raw = raw.clamp(0.0, 1.0)
         if composite:
             raw = k * raw + (1.0 - k) * c

@@ -34,6 +34,7 @@ from PIL import Image, UnidentifiedImageError
 from torch import nn
 
 from .color import to_mono
+from .device import resolve_device
 from .errors import EEIInputError
 from .masks import free_form_mask, rectangle_mask
 from .metrics import psnr
@@ -222,18 +223,6 @@ def _disc_input(mono: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     return torch.cat([mono * 2.0 - 1.0, mask], dim=1)
 
 
-def _resolve_device(device: str | torch.device | None) -> torch.device:
-    if device is None or str(device) == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        dev = torch.device(device)
-    except (RuntimeError, TypeError) as exc:
-        raise EEIInputError(f"unknown device {device!r}; use auto, cpu or cuda") from exc
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise EEIInputError("--device cuda was asked for but no CUDA GPU is available; use --device cpu or auto")
-    return dev
-
-
 # --- checkpoints ----------------------------------------------------------------------------------------------------
 
 
@@ -411,7 +400,7 @@ def train_external(
     t0 = time.perf_counter()
     out = Path(out)
     _check_args(size, steps, batch, lr, checkpoint_every, width, out)
-    dev = _resolve_device(device)
+    dev = resolve_device("auto" if device is None else device)
     files = list_images(images_dir)
     train_files, val_files = _split(files, val_fraction, seed)
     val_images, val_masks = _validation_set(val_files, size, seed)

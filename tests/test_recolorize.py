@@ -1,0 +1,64 @@
+import pytest
+import torch
+
+from eei_core.color import luma_chroma, rgb_from_luma_chroma, to_mono
+from eei_core.colorize import with_overrides
+from eei_core.errors import EEIInputError
+from eei_core.recolorize import grow_mask, recolorize
+from tests.conftest import hole_psnr, rect_hole
+
+QUICK = with_overrides("fast", iterations=(20, 20))
+
+
+def bleed(img: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Same luminance, hole chroma pushed towards magenta: what a colour-bleeding inpainter does."""
+    y, c = luma_chroma(img)
+    shifted = c + torch.tensor([0.15, 0.15]).view(1, 2, 1, 1)
+    return rgb_from_luma_chroma(y, c * (1 - mask) + shifted * mask).clamp(0, 1)
+
+
+def test_removes_colour_bleeding(astronaut_small):
+    mask = rect_hole(64, 64, 20, 12, 24, 28)
+    inpainted = bleed(astronaut_small, mask)
+    fixed = recolorize(inpainted, mask, original=astronaut_small, config="fast")
+    assert hole_psnr(fixed, astronaut_small, mask) > hole_psnr(inpainted, astronaut_small, mask) + 3.0
+    grown = grow_mask(mask, 4)
+    assert torch.equal(fixed * (1 - grown), astronaut_small * (1 - grown))
+
+
+def test_keeps_the_inpainters_luminance(coffee_small):
+    mask = rect_hole(48, 72, 10, 20, 20, 25)
+    inpainted = bleed(coffee_small, mask)
+    fixed = recolorize(inpainted, mask, config=QUICK, mask_grow=0)
+    inside = mask.bool()
+    assert torch.allclose(to_mono(fixed)[inside], to_mono(inpainted)[inside], atol=2e-2)
+
+
+def test_without_original_uses_the_image_outside_the_mask(coffee_small):
+    mask = rect_hole(48, 72, 10, 20, 20, 25)
+    inpainted = bleed(coffee_small, mask)
+    fixed = recolorize(inpainted, mask, config=QUICK, mask_grow=2)
+    grown = grow_mask(mask, 2)
+    assert torch.equal(fixed * (1 - grown), inpainted * (1 - grown))
+
+
+def test_grow_mask():
+    m = torch.zeros(1, 1, 9, 9)
+    m[..., 4, 4] = 1
+    assert grow_mask(m, 2).sum() == 25 and torch.equal(grow_mask(m, 0), m)
+    with pytest.raises(EEIInputError, match="mask_grow must be >= 0"):
+        grow_mask(m, -1)
+
+
+def test_errors(coffee_small):
+    with pytest.raises(EEIInputError, match="original size 70x48 differs from image size 72x48"):
+        recolorize(coffee_small, torch.zeros(1, 1, 48, 72), original=torch.rand(1, 3, 48, 70))
+    with pytest.raises(EEIInputError, match="grows the mask over the whole image"):
+        recolorize(coffee_small, rect_hole(48, 72, 0, 0, 48, 40), mask_grow=40, config=QUICK)
+
+
+def test_batch_with_one_original(coffee_small):
+    mask = rect_hole(48, 72, 10, 20, 20, 25)
+    batch = torch.cat([bleed(coffee_small, mask), coffee_small])
+    out = recolorize(batch, mask, original=coffee_small, config=QUICK)
+    assert out.shape == (2, 3, 48, 72)
