@@ -35,7 +35,7 @@ from .device import resolve_device
 from .errors import EEIInputError
 from .generator import ColorGenerator
 from .hints import Hint, rasterize_hints
-from .progress import CancelFn, ProgressFn, StepCounter
+from .progress import CancelFn, ProgressFn, StepCounter, check_cancel
 from .propagate import propagate
 from .pyramid import auto_levels, downsample_image, downsample_mask, pyramid_sizes
 
@@ -86,16 +86,6 @@ class ColorizeConfig:
 
 
 PRESETS: dict[str, ColorizeConfig] = {
-    "paper": ColorizeConfig(
-        name="paper",
-        mode="rgb",
-        levels=3,
-        iterations=(500, 1000, 1000),
-        learning_rates=(0.01, 0.005, 0.003),
-        width=32,
-        blocks=9,
-        keep_luminance=True,
-    ),
     "fast": ColorizeConfig(
         name="fast",
         mode="prior",
@@ -109,6 +99,16 @@ PRESETS: dict[str, ColorizeConfig] = {
         simulated_holes=4,
         early_stop=0.002,
         patience=40,
+    ),
+    "paper": ColorizeConfig(
+        name="paper",
+        mode="rgb",
+        levels=3,
+        iterations=(500, 1000, 1000),
+        learning_rates=(0.01, 0.005, 0.003),
+        width=32,
+        blocks=9,
+        keep_luminance=True,
     ),
 }
 
@@ -156,6 +156,7 @@ class _Trainer:
         self.cfg = cfg
 
     def fit(self, net: nn.Module, loss_fn, steps: int, lr: float, level: int, preview_fn=None) -> None:
+        check_cancel(self.counter.cancel)
         opt = torch.optim.Adam(net.parameters(), lr=lr, betas=(0.5, 0.999) if self.cfg.mode == "rgb" else (0.9, 0.999))
         sched = (
             torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.15)
@@ -305,7 +306,7 @@ def _colorize_prior(
         hinted = (h_weight > 0.5).to(mono.dtype)
         chroma = torch.where(hinted > 0, h_chroma, chroma)
         known = torch.maximum(known, hinted)
-    prior = propagate(mono, chroma, known, iterations=cfg.propagation_iterations)
+    prior = propagate(mono, chroma, known, iterations=cfg.propagation_iterations, cancel=counter.cancel)
     n_val = cfg.validation_holes
     sims = simulated_holes(mask, known, cfg.simulated_holes + n_val, generator)
     steps_here = sum(per_level(cfg.iterations, levels))
@@ -327,7 +328,9 @@ def _colorize_prior(
     # Examples: (gray, propagated chroma without the simulated hole, the simulated hole, true chroma).
     examples = []
     for sim in sims:
-        sim_prior = propagate(mono, chroma, known * (1.0 - sim), iterations=cfg.propagation_iterations)
+        sim_prior = propagate(
+            mono, chroma, known * (1.0 - sim), iterations=cfg.propagation_iterations, cancel=counter.cancel
+        )
         examples.append((sim_prior, sim))
     real = (prior, mask)
 

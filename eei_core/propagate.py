@@ -17,6 +17,7 @@ import math
 import torch
 import torch.nn.functional as F
 
+from .progress import CancelFn, check_cancel
 from .pyramid import downsample_image, downsample_mask, pyramid_sizes
 
 #: The 8-neighbourhood as (dy, dx) offsets.
@@ -74,7 +75,12 @@ def _neighbour_mean(x: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
 
 
 def _solve_level(
-    values: torch.Tensor, unknown: torch.Tensor, weights: torch.Tensor, iterations: int, tol: float
+    values: torch.Tensor,
+    unknown: torch.Tensor,
+    weights: torch.Tensor,
+    iterations: int,
+    tol: float,
+    cancel: CancelFn | None = None,
 ) -> torch.Tensor:
     """BiCGSTAB for ``x_r - (W x)_r = 0`` on unknown pixels with known pixels fixed, starting from ``values``.
 
@@ -96,7 +102,9 @@ def _solve_level(
     p = torch.zeros_like(r)
     limit = (tol * tol) * float(dot(r, r).amax())
     tiny = 1e-30
-    for _ in range(iterations):
+    for it in range(iterations):
+        if it % 10 == 0:
+            check_cancel(cancel)
         rho_new = dot(r_hat, r)
         beta = (rho_new / _nonzero(rho, tiny)) * (alpha / _nonzero(omega, tiny))
         rho = rho_new
@@ -124,6 +132,7 @@ def propagate(
     known: torch.Tensor,
     iterations: int = 300,
     tol: float = 1e-5,
+    cancel: CancelFn | None = None,
 ) -> torch.Tensor:
     """Fill unknown pixels of ``values`` by edge-aware propagation guided by ``luma`` (Levin et al. 2004).
 
@@ -132,6 +141,7 @@ def propagate(
         values: ``[B, C, H, W]`` any range (chroma, colour); only pixels with ``known > 0.5`` are read.
         known: ``[B, 1, H, W]``, 1 where ``values`` is given. Every image needs at least one known pixel.
         iterations: BiCGSTAB iterations per pyramid level at most; each level starts from the coarser solution.
+        cancel: checked every 10 iterations (see :data:`~eei_core.progress.CancelFn`).
 
     Returns:
         ``[B, C, H, W]`` equal to ``values`` on known pixels.
@@ -159,6 +169,8 @@ def propagate(
         else:
             init = F.interpolate(estimate, size=size, mode="bilinear", align_corners=False)
         start = lvl_known * lvl_values + (1.0 - lvl_known) * init
-        estimate = _solve_level(start, 1.0 - lvl_known, affinities(downsample_image(luma, size)), iterations, tol)
+        estimate = _solve_level(
+            start, 1.0 - lvl_known, affinities(downsample_image(luma, size)), iterations, tol, cancel
+        )
     assert estimate is not None
     return known * values + (1.0 - known) * estimate
