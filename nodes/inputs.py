@@ -1,0 +1,44 @@
+"""Input definitions that several nodes share, so their names, ranges and tooltips read the same everywhere."""
+
+from __future__ import annotations
+
+from comfy_api.latest import io
+
+from . import sockets
+
+CATEGORY = "image/inpaint/EEI"
+#: Seeds go to a torch.Generator; 32 bits keep them exact in every widget and in JSON.
+SEED_MAX = 0xFFFFFFFF
+
+
+def seed() -> io.Int.Input:
+    return io.Int.Input(
+        "seed", default=0, min=0, max=SEED_MAX, step=1,
+        tooltip="Random seed for the network initialisation and training order; the same seed gives the same result.",
+    )
+
+
+def mask(tooltip: str = "Hole to fill: 1 (white) = missing pixels, 0 = known pixels. Same size as the image.") -> (
+    io.Mask.Input
+):
+    return io.Mask.Input("mask", tooltip=tooltip)
+
+
+def preset(options: list[str]) -> io.Combo.Input:
+    return io.Combo.Input(
+        "preset", options=options, default="fast" if "fast" in options else options[0],
+        tooltip="fast: fewer training steps, seconds on a CPU for small images. paper: the settings of Wang et al. "
+        "2021 (slower, best quality).",
+    )
+
+
+def levels() -> io.Int.Input:
+    return io.Int.Input("levels", default=0, min=0, max=12, step=1,
+                        tooltip="Pyramid levels (coarse to fine); 0 = the preset's choice for the image size.")
+
+
+def hints() -> io.Custom.Input:
+    return sockets.Hints.Input(
+        "hints", optional=True,
+        tooltip="Optional colour points from a Color Hint node: the result takes these colours around each point.",
+    )

@@ -1,0 +1,31 @@
+"""LoadMonoInpaintModel: a mono inpainting network from ComfyUI's models/eei folder."""
+
+from __future__ import annotations
+
+import folder_paths
+from comfy_api.latest import io
+
+from ..eei_core.mono_model import load_mono_model
+from . import inputs, models, sockets
+
+
+class LoadMonoInpaintModel(io.ComfyNode):
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(
+            node_id="LoadMonoInpaintModel",
+            display_name="Load Mono Inpaint Model (EEI)",
+            category=inputs.CATEGORY,
+            description="Loads a monochrome inpainting network (.safetensors, e.g. trained with `eei train-external`) "
+            "from ComfyUI/models/eei for Mono Bottleneck Inpaint.",
+            inputs=[
+                io.Combo.Input("model_name", options=folder_paths.get_filename_list(models.FOLDER),
+                               tooltip="A .safetensors file in ComfyUI/models/eei (or an 'eei' entry of "
+                               "extra_model_paths.yaml). Refresh the page after adding files."),
+            ],
+            outputs=[sockets.MonoModel.Output(display_name="mono_model", tooltip="The loaded network.")],
+        )
+
+    @classmethod
+    def execute(cls, model_name: str) -> io.NodeOutput:
+        return io.NodeOutput(load_mono_model(folder_paths.get_full_path_or_raise(models.FOLDER, model_name)))

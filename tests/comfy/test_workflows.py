@@ -1,0 +1,130 @@
+"""The example workflows in workflows/: served as templates, load in the real frontend, and (those that need no model
+weights) run end to end on a real ComfyUI.
+
+Needs ComfyUI (``bash .ci/install_comfyui.sh``) and, for the browser tests, Chromium + playwright
+(``bash .ci/install_browser.sh``).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from browser_util import browser, frontend  # noqa: F401  (pytest fixtures)
+from harness import PACK_NAME
+
+WORKFLOWS_DIR = Path(__file__).resolve().parents[2] / "workflows"
+WORKFLOWS = sorted(p.stem for p in WORKFLOWS_DIR.glob("*.json"))
+#: Node types the frontend provides itself (no Python class on the server).
+FRONTEND_ONLY = {"Note", "MarkdownNote", "Reroute", "PrimitiveNode"}
+#: Workflows that need model weights (a Stable Diffusion checkpoint) and so are only loaded, not run.
+NEEDS_WEIGHTS = {"EEI-2-fix-color-bleeding-after-diffusion-inpaint"}
+RUNNABLE = sorted(set(WORKFLOWS) - NEEDS_WEIGHTS)
+
+WARM = np.array([200, 80, 40], np.float32) / 255
+COOL = np.array([40, 90, 200], np.float32) / 255
+
+
+def load(name: str) -> dict:
+    return json.loads((WORKFLOWS_DIR / f"{name}.json").read_text())
+
+
+def test_four_workflows_are_shipped_with_thumbnails():
+    assert len(WORKFLOWS) == 4, WORKFLOWS
+    for name in WORKFLOWS:
+        assert (WORKFLOWS_DIR / f"{name}.jpg").is_file(), f"{name}.jpg: the template browser shows it as thumbnail"
+
+
+@pytest.mark.parametrize("name", WORKFLOWS)
+def test_workflow_file_is_consistent(name):
+    """UI format 0.4; every link joins existing nodes and slots of the type it says; a note explains the workflow."""
+    wf = load(name)
+    assert wf["version"] == 0.4
+    nodes = {n["id"]: n for n in wf["nodes"]}
+    assert len(nodes) == len(wf["nodes"])
+    assert any(n["type"] in ("Note", "MarkdownNote") for n in wf["nodes"]), "each workflow explains itself in a note"
+    for link_id, src, src_slot, dst, dst_slot, kind in wf["links"]:
+        out = nodes[src]["outputs"][src_slot]
+        inp = nodes[dst]["inputs"][dst_slot]
+        assert link_id in out["links"] and inp["link"] == link_id
+        assert out["type"] == inp["type"] == kind, (name, link_id, out["type"], inp["type"], kind)
+    assert max(nodes) <= wf["last_node_id"] and max(link[0] for link in wf["links"]) <= wf["last_link_id"]
+
+
+def test_templates_route_lists_and_serves_the_workflows(comfy_server):
+    """ComfyUI serves workflows/ as this pack's templates (Workflow > Browse Templates)."""
+    listed = comfy_server.get("/api/workflow_templates").json()
+    assert sorted(listed.get(PACK_NAME, [])) == WORKFLOWS
+    for name in WORKFLOWS:
+        served = comfy_server.get(f"/api/workflow_templates/{PACK_NAME}/{name}.json").json()
+        assert served == load(name)
+        thumb = comfy_server.get(f"/api/workflow_templates/{PACK_NAME}/{name}.jpg")
+        assert thumb.headers["content-type"] == "image/jpeg" and len(thumb.content) > 1000
+
+
+def test_workflow_node_types_exist_on_the_server(comfy_server):
+    known = set(comfy_server.object_info())
+    for name in WORKFLOWS:
+        types = {n["type"] for n in load(name)["nodes"]}
+        assert types - known - FRONTEND_ONLY == set(), name
+
+
+def test_workflows_load_in_the_frontend(frontend):
+    """Each workflow loads in the real frontend with every node type registered (no missing-node placeholders), and
+    the frontend turns it into an API prompt of server node classes."""
+    for name in WORKFLOWS:
+        wf = load(name)
+        frontend.load_workflow(wf)
+        assert frontend.missing_node_types() == [], name
+        assert frontend.js("app.graph._nodes.length") == len(wf["nodes"]), name
+        prompt = frontend.graph_to_prompt()
+        classes = {n["class_type"] for n in prompt.values()}
+        expected = {n["type"] for n in wf["nodes"] if n["type"] not in FRONTEND_ONLY and n.get("mode", 0) == 0}
+        assert classes == expected, name
+        frontend.screenshot(f"workflow-{name}")
+    assert frontend.errors == []
+
+
+def _test_photo() -> Image.Image:
+    """64x48: warm left half, cool right half (different luma), with a transparent hole inside the warm half.
+
+    ComfyUI's Load Image turns the transparency into its MASK output (transparent = hole). The hole's RGB is set to
+    the cool colour so a result that merely kept the hidden pixels would fail.
+    """
+    rgba = np.zeros((48, 64, 4), np.uint8)
+    rgba[:, :32, :3] = (WARM * 255).round()
+    rgba[:, 32:, :3] = (COOL * 255).round()
+    rgba[..., 3] = 255
+    rgba[16:32, 8:24, :3] = (COOL * 255).round()
+    rgba[16:32, 8:24, 3] = 0
+    return Image.fromarray(rgba, "RGBA")
+
+
+def test_model_free_workflows_run_end_to_end(frontend, comfy_server):
+    """Converted by the frontend (graphToPrompt) and queued: the hole comes out in the colour around it, the known
+    pixels are kept."""
+    name_in = comfy_server.upload_image(_test_photo(), "eei_workflow_test.png")
+    for name in RUNNABLE:
+        frontend.load_workflow(load(name))
+        frontend.js("""(image) => {
+            for (const n of app.graph._nodes) {
+                const w = n.widgets?.find((w) => w.name === "image" && n.type === "LoadImage");
+                if (w) w.value = image;
+            }
+        }""", name_in)
+        prompt = frontend.graph_to_prompt()
+        save_id = next(k for k, v in prompt.items() if v["class_type"] == "SaveImage")
+        entry = comfy_server.run(prompt, timeout=240)
+        (out,) = comfy_server.output_images(entry, save_id)
+        result = np.asarray(out.convert("RGB"), np.float32) / 255
+        assert result.shape == (48, 64, 3), name
+        hole = result[16:32, 8:24]
+        assert np.abs(hole.mean(axis=(0, 1)) - WARM).max() < 0.08, (name, hole.mean(axis=(0, 1)))
+        known = np.ones((48, 64), bool)
+        known[16:32, 8:24] = False
+        expected = np.asarray(_test_photo().convert("RGB"), np.float32) / 255
+        assert np.abs(result[known] - expected[known]).max() <= 1.5 / 255, name
