@@ -24,7 +24,7 @@ Metrics in the hole: PSNR, SSIM (map averaged over the hole), mean CIE a*b* chro
 error in 8-bit levels (Y err); PSNR over the whole image (catches damage around the hole, e.g. by mask growth);
 seconds per case.
 
-Run from the repository root (needs ``pip install -c /work/contract/constraints.txt color-matcher``)::
+Run from the repository root (needs ``pip install -c .ci/constraints.txt color-matcher``)::
 
     python -m bench.recolorize_fidelity --paper-limit 2 --csv /tmp/recolorize.csv
 
