@@ -50,8 +50,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument(
         "--device", choices=("auto", "cpu", "cuda"), default="auto", help="where to compute (default: auto = GPU if any)"
     )
-    # SUPPRESS: an `eei --json inpaint ...` given before the subcommand is not reset to False here.
-    p.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print the result as one JSON object")
+    p.add_argument("--json", action="store_true", help="print the output paths and seconds as JSON")
     p.set_defaults(handler=run)
     return p
 
