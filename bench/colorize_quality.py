@@ -108,6 +108,25 @@ def load_photo(path: Path, size: tuple[int, int] | int | None) -> torch.Tensor |
     return torch.from_numpy(arr).permute(2, 0, 1).unsqueeze(0).contiguous()
 
 
+def load_photos(
+    folder: Path, size: tuple[int, int] | int | None, limit: int = 0, include_non_photos: bool = False
+) -> list[tuple[str, torch.Tensor]]:
+    """``(name, [1, 3, H, W])`` for the RGB colour photos of ``folder`` in name order, at most ``limit`` (0 = all)."""
+    paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in (".png", ".jpg", ".jpeg", ".bmp", ".tif"))
+    if not include_non_photos:
+        paths = [p for p in paths if not any(p.stem.endswith(n) for n in NON_PHOTOS)]
+    photos: list[tuple[str, torch.Tensor]] = []
+    for p in paths:
+        img = load_photo(p, size)
+        if img is not None:
+            photos.append((p.stem, img))
+        if limit and len(photos) >= limit:
+            break
+    if not photos:
+        raise SystemExit(f"no RGB photos found in {folder}")
+    return photos
+
+
 def make_mask(kind: str, height: int, width: int, name: str, seed: int) -> torch.Tensor:
     if kind == "rect":
         return centre_rect_mask(height, width, DEFAULT_AREA)
@@ -208,18 +227,7 @@ def main(argv: list[str] | None = None) -> None:
     size = None if args.size == "0" else parse_size(args.size)
     colorizers = make_colorizers(methods, args.seed, args.device)
 
-    paths = sorted(p for p in args.photos.iterdir() if p.suffix.lower() in (".png", ".jpg", ".jpeg", ".bmp", ".tif"))
-    if not args.include_non_photos:
-        paths = [p for p in paths if not any(p.stem.endswith(n) for n in NON_PHOTOS)]
-    photos: list[tuple[str, torch.Tensor]] = []
-    for p in paths:
-        img = load_photo(p, size)
-        if img is not None:
-            photos.append((p.stem, img))
-        if args.limit and len(photos) >= args.limit:
-            break
-    if not photos:
-        raise SystemExit(f"no RGB photos found in {args.photos}")
+    photos = load_photos(args.photos, size, args.limit, args.include_non_photos)
     if args.save:
         args.save.mkdir(parents=True, exist_ok=True)
 

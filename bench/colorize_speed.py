@@ -16,7 +16,7 @@ from pathlib import Path
 import torch
 
 from bench._report import machine_description, markdown_table, write_section
-from bench.colorize_quality import DEFAULT_PHOTOS, load_photo, parse_size
+from bench.colorize_quality import DEFAULT_PHOTOS, load_photos, parse_size
 from bench.masks import centre_rect_mask
 from eei_core.color import to_mono
 from eei_core.colorize import PRESETS, internal_colorize, per_level, with_overrides
@@ -46,9 +46,7 @@ def main(argv: list[str] | None = None) -> None:
 
     rows = []
     paper = PRESETS["paper"]
-    paths = sorted(p for p in Path(args.photos).iterdir() if p.suffix.lower() in (".png", ".jpg"))
-    images = [(p, img) for p in paths if (img := load_photo(p, parse_size(args.size))) is not None][: args.images]
-    for path, img in images:
+    for name, img in load_photos(Path(args.photos), parse_size(args.size), args.images):
         h, w = img.shape[-2:]
         mask = centre_rect_mask(h, w)
         mono = to_mono(img)
@@ -70,7 +68,7 @@ def main(argv: list[str] | None = None) -> None:
                 paper_s += (t - base) / args.paper_steps * steps
             paper_s += base
             how = f"projected from {args.paper_steps} timed steps per level"
-        rows.append([path.stem, f"{w}x{h}", fast_s, paper_s, paper_s / fast_s, how])
+        rows.append([name, f"{w}x{h}", fast_s, paper_s, paper_s / fast_s, how])
         print(rows[-1], flush=True)
     table = markdown_table(["image", "size", "fast s", "paper s", "paper / fast", "paper timing"], rows)
     cmd = "python -m bench.colorize_speed " + " ".join(argv if argv is not None else __import__("sys").argv[1:])

@@ -35,7 +35,7 @@ import torch
 from PIL import Image
 
 from bench._report import REPO, machine_description, markdown_table, write_section
-from bench.colorize_quality import NON_PHOTOS, load_photo, parse_size
+from bench.colorize_quality import load_photos, parse_size
 from eei_core.color import to_mono
 from eei_core.masks import mask_in_ratio_band
 from eei_core.metrics import psnr, ssim
@@ -161,17 +161,7 @@ def main(argv: list[str] | None = None) -> None:
     inpainters = make_inpainters(methods, args.preset, args.seed)
     size = None if args.size == "0" else parse_size(args.size)
 
-    paths = sorted(p for p in args.photos.iterdir() if p.suffix.lower() in (".png", ".jpg", ".jpeg", ".bmp", ".tif"))
-    paths = [p for p in paths if not any(p.stem.endswith(n) for n in NON_PHOTOS)]
-    photos: list[tuple[str, torch.Tensor]] = []
-    for p in paths:
-        img = load_photo(p, size)
-        if img is not None:
-            photos.append((p.stem, img))
-        if args.limit and len(photos) >= args.limit:
-            break
-    if not photos:
-        raise SystemExit(f"no RGB photos found in {args.photos}")
+    photos = load_photos(args.photos, size, args.limit)
     if args.save:
         args.save.mkdir(parents=True, exist_ok=True)
 
