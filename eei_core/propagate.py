@@ -84,7 +84,9 @@ def _solve_level(
 ) -> torch.Tensor:
     """BiCGSTAB for ``x_r - (W x)_r = 0`` on unknown pixels with known pixels fixed, starting from ``values``.
 
-    Every image and channel is its own system; scalars are kept per ``[B, C]``.
+    Every image and channel is its own system with its own scalars (``[B, C, 1, 1]``). A channel stops once its
+    residual has fallen by ``tol``; on a breakdown (a non-finite update) it keeps its last finite iterate and restarts
+    from there, so the solver never returns NaN.
     """
 
     def apply(p: torch.Tensor) -> torch.Tensor:
@@ -93,16 +95,22 @@ def _solve_level(
     def dot(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         return (a * b).sum(dim=(2, 3), keepdim=True)
 
+    def finite(t: torch.Tensor) -> torch.Tensor:
+        return torch.isfinite(t).all(dim=3, keepdim=True).all(dim=2, keepdim=True)
+
     x = values
     r = unknown * (_neighbour_mean(x, weights) - x)
+    limit = (tol * tol) * dot(r, r)
+    active = dot(r, r) > limit
     r_hat = r.clone()
-    ones = torch.ones_like(dot(r, r))
+    ones = torch.ones_like(limit)
     rho, alpha, omega = ones, ones, ones
     v = torch.zeros_like(r)
     p = torch.zeros_like(r)
-    limit = (tol * tol) * float(dot(r, r).amax())
     tiny = 1e-30
     for it in range(iterations):
+        if not bool(active.any()):
+            break
         if it % 10 == 0:
             check_cancel(cancel)
         rho_new = dot(r_hat, r)
@@ -114,10 +122,22 @@ def _solve_level(
         s = r - alpha * v
         t = apply(s)
         omega = dot(t, s) / dot(t, t).clamp(min=tiny)
-        x = x + alpha * p + omega * s
-        r = s - omega * t
-        if float(dot(r, r).amax()) <= limit:
-            break
+        x_new = x + alpha * p + omega * s
+        r_new = s - omega * t
+        good = active & finite(x_new) & finite(r_new)
+        broke = active & ~good
+        x = torch.where(good, x_new, x)
+        r = torch.where(good, r_new, r)
+        if bool(broke.any()):
+            # Restart the broken channels from their last finite iterate.
+            r = torch.where(broke, unknown * (_neighbour_mean(x, weights) - x), r)
+            r_hat = torch.where(broke, r, r_hat)
+            p = torch.where(broke, torch.zeros_like(p), p)
+            v = torch.where(broke, torch.zeros_like(v), v)
+            rho = torch.where(broke, ones, rho)
+            alpha = torch.where(broke, ones, alpha)
+            omega = torch.where(broke, ones, omega)
+        active = active & (dot(r, r) > limit)
     return x
 
 

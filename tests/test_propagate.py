@@ -53,3 +53,19 @@ def test_known_values_kept_and_batch_independent():
     assert torch.equal(out * known, values * known)
     single = propagate(luma[1:], values[1:], known[1:])
     assert torch.allclose(out[1:], single, atol=1e-5)
+
+
+def test_solver_stays_finite_when_a_channel_converges_first():
+    # One channel constant (solved at once), the other not, over large and small holes of a real photo: a BiCGSTAB
+    # without per-channel stopping divides by a vanishing omega here and returns NaN.
+    from eei_core.color import luma_chroma
+    from eei_core.masks import mask_in_ratio_band
+
+    img = skimage_photo("astronaut", 96, 96)
+    y, c = luma_chroma(img)
+    c[:, 0] = 0.05
+    for seed in range(4):
+        mask = mask_in_ratio_band(96, 96, 0.1, 0.6, torch.Generator().manual_seed(seed))
+        out = propagate(y, c, 1 - mask)
+        assert torch.isfinite(out).all()
+        assert torch.allclose(out[:, 0], torch.full_like(out[:, 0], 0.05), atol=1e-4)
