@@ -52,7 +52,7 @@ logger = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp")
 _STATE_ARCH = "eei.MonoTrainState"
-_STATE_SUFFIX = ".train-state.safetensors"
+STATE_SUFFIX = ".train-state.safetensors"
 #: DeepFill v2 weighs L1 (on -1..1 images) and the hinge loss 1:1; our L1 is on 0..1 images, half as large.
 GAN_WEIGHT = 0.5
 #: Validation images used at most (each checkpoint runs the generator once on each).
@@ -62,7 +62,7 @@ MAX_VAL_IMAGES = 32
 def train_state_path(out: str | Path) -> Path:
     """Where the training state of a run writing ``out`` goes (``model.safetensors`` -> ``model.train-state...``)."""
     out = Path(out)
-    return out.with_name(out.name[: -len(".safetensors")] + _STATE_SUFFIX)
+    return out.with_name(out.name[: -len(".safetensors")] + STATE_SUFFIX)
 
 
 # --- data ---------------------------------------------------------------------------------------------------------

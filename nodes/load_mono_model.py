@@ -19,7 +19,7 @@ class LoadMonoInpaintModel(io.ComfyNode):
             description="Loads a monochrome inpainting network (.safetensors, e.g. trained with `eei train-external`) "
             "from ComfyUI/models/eei for Mono Bottleneck Inpaint.",
             inputs=[
-                io.Combo.Input("model_name", options=folder_paths.get_filename_list(models.FOLDER),
+                io.Combo.Input("model_name", options=models.model_names(),
                                tooltip="A .safetensors file in ComfyUI/models/eei (or an 'eei' entry of "
                                "extra_model_paths.yaml). Refresh the page after adding files."),
             ],

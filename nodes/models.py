@@ -11,6 +11,14 @@ FOLDER = "eei"
 EXTENSIONS = {".safetensors"}
 
 
+def model_names() -> list[str]:
+    """Loadable models of the folder: training-state files that `eei train-external` writes beside a model (optimizer
+    state, not a network to load) are left out."""
+    from ..eei_core.train_external import STATE_SUFFIX
+
+    return [n for n in folder_paths.get_filename_list(FOLDER) if not n.endswith(STATE_SUFFIX)]
+
+
 def register_model_folder() -> None:
     """Add ``<models>/eei`` to the ``eei`` folder, after paths already registered (extra_model_paths.yaml entries
     stay), and list only .safetensors files from it."""

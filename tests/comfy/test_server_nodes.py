@@ -249,11 +249,18 @@ def test_mono_bottleneck_inpaint_patchmatch(comfy_server, scene):
     assert abs(out[..., 0][hole].mean() - want[hole].mean()) < 0.05
 
 
-def test_mono_model_from_models_folder(comfy_server, scene):
-    from eei_core.mono_model import MonoInpaintGenerator, save_mono_model
+def test_mono_model_from_models_folder(comfy_server, scene, tmp_path):
+    from eei_core.train_external import train_external
 
-    # an untrained network: the checks below hold for any weights
-    save_mono_model(MonoInpaintGenerator(), comfy_server.models_dir / "eei" / "eei_test_tiny.safetensors")
+    # A model trained by `eei train-external` (a few steps on generated photos) must load and run in the node.
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(3):
+        Image.fromarray(rng.integers(0, 255, (48, 48, 3), dtype=np.uint8)).save(photos / f"p{i}.png")
+    result = train_external(photos, comfy_server.models_dir / "eei" / "eei_test_tiny.safetensors", size=32, steps=2,
+                            batch=2, checkpoint_every=2, width=4)
+    assert result["step"] == 2
     (comfy_server.models_dir / "eei" / "not_a_model.ckpt").write_bytes(b"never unpickled")
     options = comfy_server.object_info("LoadMonoInpaintModel")["input"]["required"]["model_name"][1]["options"]
     assert options == ["eei_test_tiny.safetensors"]
