@@ -14,8 +14,9 @@ Two presets share one pyramid of generators G0..GN (coarse to fine, :class:`~eei
     the *correction* to that propagation, predicting chroma only (luminance stays exactly the mono input). To have
     something to learn from, holes are simulated in the known region (copies of the real hole moved elsewhere), the
     propagation is re-run without them, and the generators learn to map (gray, propagated chroma) to the true chroma
-    there. A further simulated hole is held out to measure how much of the correction generalises; the correction is
-    scaled by the least-squares factor in 0..1 found on it, so a correction that does not help is switched off.
+    there. Further simulated holes, and the ring of known pixels around the real hole, are held out to measure how
+    much of the correction generalises; the correction is scaled by the smallest least-squares factor in 0..1 found
+    on them, so a correction that does not help is switched off.
 """
 
 from __future__ import annotations
@@ -80,7 +81,7 @@ class ColorizeConfig:
     trust: Literal["min", "mean"] = "min"
     early_stop: float = 0.0
     patience: int = 50
-    propagation_iterations: int = 100
+    propagation_iterations: int = 300
     preview_every: int = 25
     extra: dict = field(default_factory=dict)
 
@@ -314,6 +315,13 @@ def _colorize_prior(
         # No room in the known region to simulate a hole: the propagation is the answer.
         counter.step(levels - 1, None, count=steps_here)
         return rgb_from_luma_chroma(mono, prior)
+    # One more held-out hole: the ring of known pixels around the real hole, the content most like what is missing.
+    # A correction that fails there (say, a colour learned elsewhere painted over hair) is switched off.
+    ring_width = int(min(max(round(0.1 * float(mask.sum()) ** 0.5), 2), 16))
+    ring = F.max_pool2d(mask, 2 * ring_width + 1, stride=1, padding=ring_width) * known
+    if float(ring.sum()) > 0:
+        sims.append(ring)
+        n_val += 1
     train_sims = sims[: len(sims) - n_val]
 
     top = (max(1, round(full[0] * cfg.train_scale)), max(1, round(full[1] * cfg.train_scale)))
