@@ -5,7 +5,7 @@ from eei_core.color import luma_chroma, rgb_from_luma_chroma, to_mono
 from eei_core.colorize import PRESETS, internal_colorize, per_level, with_overrides
 from eei_core.errors import EEICancelled, EEIInputError
 from eei_core.hints import Hint
-from tests.conftest import hole_psnr, rect_hole
+from tests.conftest import hole_psnr, rect_hole, skimage_photo
 
 # Short schedules keep the behavioural tests quick; the quality test below runs the real `fast` preset.
 QUICK = with_overrides("fast", iterations=(20, 20))
@@ -186,3 +186,17 @@ def test_preview_images_are_rgb(coffee_small):
 def test_unknown_preset():
     with pytest.raises(EEIInputError, match="unknown preset 'quick'; choose one of"):
         internal_colorize(torch.rand(1, 1, 4, 4), torch.rand(1, 3, 4, 4), torch.zeros(1, 1, 4, 4), config="quick")
+
+
+def test_fast_without_training_is_the_converged_propagation():
+    # The prior must be converged on a large hole: 100 solver iterations once left it 4 dB off on a 256x384 photo.
+    from eei_core.color import fit_to_gamut, luma_chroma
+    from eei_core.propagate import propagate
+
+    img = skimage_photo("coffee", 128, 192)
+    mask = rect_hole(128, 192, 30, 45, 61, 91)
+    y, c = luma_chroma(img)
+    prior_only = internal_colorize(y, img, mask, config=with_overrides("fast", iterations=(0, 0)))
+    converged = fit_to_gamut(y, propagate(y, c, 1 - mask, iterations=2000, tol=1e-9))
+    converged = mask * converged + (1 - mask) * img
+    assert abs(hole_psnr(prior_only, img, mask) - hole_psnr(converged, img, mask)) < 0.02
