@@ -95,7 +95,6 @@ def _recolorize(args: argparse.Namespace) -> dict:
 
 
 def _demo(args: argparse.Namespace) -> dict:
-    from .color import to_mono
     from .mono_inpaint import complete_mono
 
     out_dir = Path(args.out)
@@ -115,7 +114,6 @@ def _demo(args: argparse.Namespace) -> dict:
     gray3 = mono.expand(-1, 3, -1, -1)
     strip = torch.cat([holed, mask.expand(-1, 3, -1, -1), gray3, result, image], dim=3)
     files["side_by_side"] = save_image(strip, out_dir / "side_by_side.png")
-    del to_mono
     return {"output": str(out_dir), "files": {k: str(v) for k, v in files.items()}}
 
 

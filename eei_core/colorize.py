@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Literal, Sequence
 
 import torch
@@ -36,6 +36,7 @@ from .device import resolve_device
 from .errors import EEIInputError
 from .generator import ColorGenerator
 from .hints import Hint, rasterize_hints
+from .masks import grow_mask
 from .progress import CancelFn, ProgressFn, StepCounter, check_cancel
 from .propagate import propagate
 from .pyramid import auto_levels, downsample_image, downsample_mask, pyramid_sizes
@@ -83,7 +84,6 @@ class ColorizeConfig:
     patience: int = 50
     propagation_iterations: int = 300
     preview_every: int = 25
-    extra: dict = field(default_factory=dict)
 
 
 PRESETS: dict[str, ColorizeConfig] = {
@@ -318,7 +318,7 @@ def _colorize_prior(
     # One more held-out hole: the ring of known pixels around the real hole, the content most like what is missing.
     # A correction that fails there (say, a colour learned elsewhere painted over hair) is switched off.
     ring_width = int(min(max(round(0.1 * float(mask.sum()) ** 0.5), 2), 16))
-    ring = F.max_pool2d(mask, 2 * ring_width + 1, stride=1, padding=ring_width) * known
+    ring = grow_mask(mask, ring_width) * known
     if float(ring.sum()) > 0:
         sims.append(ring)
         n_val += 1

@@ -15,6 +15,7 @@ import math
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from PIL import Image, ImageDraw
 
 from .errors import EEIInputError
@@ -249,3 +250,12 @@ def mask_in_ratio_band(
         f"could not draw a {width}x{height} mask with a hole ratio between {lo} and {hi}; widen the band "
         "(a band narrower than one pixel's share of the image cannot be hit)"
     )
+
+
+def grow_mask(mask: torch.Tensor, pixels: int) -> torch.Tensor:
+    """Dilate a ``[B, 1, H, W]`` hole mask by ``pixels`` (square structuring element); 0 returns it unchanged."""
+    if pixels < 0:
+        raise EEIInputError(f"mask_grow must be >= 0 pixels, got {pixels}")
+    if pixels == 0:
+        return mask
+    return F.max_pool2d(mask, kernel_size=2 * pixels + 1, stride=1, padding=pixels)

@@ -10,27 +10,18 @@ from __future__ import annotations
 from typing import Sequence
 
 import torch
-import torch.nn.functional as F
 
 from .checks import batch_size, binarize_mask, check_image, check_mask, check_same_size
 from .color import to_mono
 from .colorize import ColorizeConfig, internal_colorize
 from .errors import EEIInputError
 from .hints import Hint
+from .masks import grow_mask
 from .progress import CancelFn, ProgressFn
 
 #: Default growth of the mask in pixels: inpainters blend a few pixels past the mask edge, so the seam is
 #: re-coloured too.
 DEFAULT_MASK_GROW = 4
-
-
-def grow_mask(mask: torch.Tensor, pixels: int) -> torch.Tensor:
-    """Dilate a ``[B, 1, H, W]`` hole mask by ``pixels`` (square structuring element); 0 returns it unchanged."""
-    if pixels < 0:
-        raise EEIInputError(f"mask_grow must be >= 0 pixels, got {pixels}")
-    if pixels == 0:
-        return mask
-    return F.max_pool2d(mask, kernel_size=2 * pixels + 1, stride=1, padding=pixels)
 
 
 def recolorize(
