@@ -86,7 +86,9 @@ def _solve_level(
 
     Every image and channel is its own system with its own scalars (``[B, C, 1, 1]``). A channel stops once its
     residual has fallen by ``tol``; on a breakdown (a non-finite update) it keeps its last finite iterate and restarts
-    from there, so the solver never returns NaN.
+    from there, so the solver never returns NaN. BiCGSTAB's residual is not monotonic: an iteration cap can land on
+    an iterate far worse than an earlier one (seen on an 89% hole: chroma off by 4.0 at iteration 300 while
+    iteration 100 was within 0.03), so the iterate with the smallest residual is returned.
     """
 
     def apply(p: torch.Tensor) -> torch.Tensor:
@@ -102,6 +104,7 @@ def _solve_level(
     r = unknown * (_neighbour_mean(x, weights) - x)
     limit = (tol * tol) * dot(r, r)
     active = dot(r, r) > limit
+    best_x, best_res = x, dot(r, r)
     r_hat = r.clone()
     ones = torch.ones_like(limit)
     rho, alpha, omega = ones, ones, ones
@@ -137,8 +140,12 @@ def _solve_level(
             rho = torch.where(broke, ones, rho)
             alpha = torch.where(broke, ones, alpha)
             omega = torch.where(broke, ones, omega)
-        active = active & (dot(r, r) > limit)
-    return x
+        res = dot(r, r)
+        better = good & (res < best_res)
+        best_x = torch.where(better, x, best_x)
+        best_res = torch.where(better, res, best_res)
+        active = active & (res > limit)
+    return best_x
 
 
 def _nonzero(x: torch.Tensor, tiny: float) -> torch.Tensor:
