@@ -25,6 +25,9 @@ from .io import load_gray, load_image, load_mask, save_image
 from .progress import ProgressFn
 from .recolorize import DEFAULT_MASK_GROW, recolorize
 
+#: ``--inpainter-colour`` -> ``recolorize(keep_agreeing_colour=...)``.
+INPAINTER_COLOUR = {"auto": None, "keep": True, "replace": False}
+
 ASSETS = Path(__file__).resolve().parent / "assets"
 
 
@@ -90,6 +93,7 @@ def _recolorize(args: argparse.Namespace) -> dict:
         out = recolorize(
             image, mask, original, read_hints(args.hints), config=args.preset, mask_grow=args.mask_grow,
             levels=args.levels, seed=args.seed, progress=bar, device=args.device,
+            keep_agreeing_colour=INPAINTER_COLOUR[args.inpainter_colour],
         )
     return {"output": str(save_image(out, args.out))}
 
@@ -154,6 +158,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mask", required=True, help="the region it filled (white = hole)")
     p.add_argument("--original", default=None, help="the image before inpainting (default: --image)")
     p.add_argument("--mask-grow", type=int, default=DEFAULT_MASK_GROW, help="grow the mask by N pixels (seams)")
+    p.add_argument("--inpainter-colour", choices=list(INPAINTER_COLOUR), default="auto",
+                   help="keep: the inpainter's colour stays where it agrees with the learned colour; replace: all "
+                   "learned; auto (default): keep, or replace when --hints are given")
     p.add_argument("--out", required=True, help="output image (.png or .jpg)")
     _add_common(p)
     p.set_defaults(handler=_recolorize)

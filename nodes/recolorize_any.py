@@ -9,6 +9,9 @@ from ..eei_core.recolorize import DEFAULT_MASK_GROW, recolorize
 from . import inputs, runtime
 from .adapter import to_comfy, to_torch
 
+#: Widget choice -> ``recolorize(keep_agreeing_colour=...)``.
+INPAINTER_COLOUR = {"auto": None, "keep where it agrees": True, "replace": False}
+
 
 class RecolorizeAny(io.ComfyNode):
     @classmethod
@@ -19,7 +22,8 @@ class RecolorizeAny(io.ComfyNode):
             category=inputs.CATEGORY,
             description="Fixes colour bleeding and washed-out colours in the hole of any inpainter's result: keeps its "
             "monochrome (structure) and re-learns the colours from the known pixels with the internal colorizer "
-            "(the monochromic bottleneck applied after the fact).",
+            "(the monochromic bottleneck applied after the fact). The inpainter's own colour is kept where it "
+            "agrees with the learned one, so a result that did not bleed is left as it was.",
             inputs=[
                 io.Image.Input("image", tooltip="Output of any inpainting model or node (LaMa, MAT, SD inpaint, ...)."),
                 inputs.mask("Hole that was inpainted: 1 (white) = filled-in pixels. Same size as the image."),
@@ -32,15 +36,22 @@ class RecolorizeAny(io.ComfyNode):
                              "where inpainters blend into the surroundings."),
                 inputs.levels(),
                 inputs.seed(),
+                io.Combo.Input("inpainter_colour", options=list(INPAINTER_COLOUR), default="auto",
+                               tooltip="keep where it agrees: the inpainter's own colour stays wherever it matches "
+                               "the colour learned from the image within that colour's measured error, so an "
+                               "inpainter that did not bleed is left alone. replace: every hole pixel gets the "
+                               "learned colour. auto: keep where it agrees, or replace when hints are connected "
+                               "(hints ask for a change)."),
                 inputs.hints(),
             ],
             outputs=[io.Image.Output(display_name="image", tooltip="The re-coloured image.")],
         )
 
     @classmethod
-    def execute(cls, image, mask, preset: str, mask_grow: int, levels: int, seed: int, original=None,
-                hints=None) -> io.NodeOutput:
+    def execute(cls, image, mask, preset: str, mask_grow: int, levels: int, seed: int,
+                inpainter_colour: str = "auto", original=None, hints=None) -> io.NodeOutput:
         inpainted, reference, hole = to_torch({"image": image, "original": original}, {"mask": mask})
         result = runtime.run(recolorize, inpainted, hole, reference, hints, config=preset, mask_grow=mask_grow,
-                             levels=levels or None, seed=seed)
+                             levels=levels or None, seed=seed,
+                             keep_agreeing_colour=INPAINTER_COLOUR[inpainter_colour])
         return io.NodeOutput(to_comfy(result, runtime.output_device()))

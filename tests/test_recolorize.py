@@ -62,3 +62,37 @@ def test_batch_with_one_original(coffee_small):
     batch = torch.cat([bleed(coffee_small, mask), coffee_small])
     out = recolorize(batch, mask, original=coffee_small, config=QUICK)
     assert out.shape == (2, 3, 48, 72)
+
+
+def test_an_inpainter_that_did_not_bleed_is_left_alone(astronaut_small):
+    # The "inpainter" got the hole exactly right. Replacing its colour with the learned one loses fidelity; keeping
+    # the colour where it agrees must not.
+    mask = rect_hole(64, 64, 20, 12, 24, 28)
+    kept = recolorize(astronaut_small, mask, original=astronaut_small, config=QUICK, mask_grow=0)
+    replaced = recolorize(astronaut_small, mask, original=astronaut_small, config=QUICK, mask_grow=0,
+                          keep_agreeing_colour=False)
+    assert hole_psnr(kept, astronaut_small, mask) > 40.0
+    assert hole_psnr(replaced, astronaut_small, mask) < 35.0
+
+
+def test_keeping_agreeing_colour_still_removes_a_tint(astronaut_small):
+    mask = rect_hole(64, 64, 20, 12, 24, 28)
+    inpainted = bleed(astronaut_small, mask)
+    kept = recolorize(inpainted, mask, original=astronaut_small, config=QUICK, mask_grow=0, keep_agreeing_colour=True)
+    replaced = recolorize(inpainted, mask, original=astronaut_small, config=QUICK, mask_grow=0,
+                          keep_agreeing_colour=False)
+    raw = hole_psnr(inpainted, astronaut_small, mask)
+    assert hole_psnr(kept, astronaut_small, mask) > raw + 3.0
+    # the kept detail of the inpainter is the photo's own: at least as close as the learned colour alone
+    assert hole_psnr(kept, astronaut_small, mask) > hole_psnr(replaced, astronaut_small, mask) - 0.5
+
+
+def test_hints_switch_agreeing_colour_off_by_default(astronaut_small):
+    from eei_core.hints import Hint
+
+    mask = rect_hole(64, 64, 20, 12, 24, 28)
+    hints = [Hint(x=0.4, y=0.5, color=(0.0, 1.0, 0.0), radius=3)]
+    auto = recolorize(astronaut_small, mask, original=astronaut_small, hints=hints, config=QUICK, mask_grow=0)
+    replaced = recolorize(astronaut_small, mask, original=astronaut_small, hints=hints, config=QUICK, mask_grow=0,
+                          keep_agreeing_colour=False)
+    assert torch.equal(auto, replaced)
