@@ -66,6 +66,19 @@ def test_recolorize_with_hints_file(files):
     assert near[0] > near[1] and near[0] > near[2]  # the red hint shows in the hole
 
 
+def test_recolorize_keeps_a_correct_inpainters_colour_unless_told_to_replace(files):
+    d, img, mask = files
+    hole = load_image(d / "mask.png")[:, :1] > 0.5
+    results = {}
+    for choice in ("auto", "replace"):
+        eei("recolorize", "--image", str(d / "photo.png"), "--mask", str(d / "mask.png"), "--inpainter-colour",
+            choice, "--out", str(d / f"{choice}.png"))
+        out = load_image(d / f"{choice}.png")
+        results[choice] = float((out - img).abs()[hole.expand_as(img)].mean())
+    # the "inpainter" output is the photo itself: auto keeps its colour, replace re-learns it
+    assert results["auto"] < 0.5 * results["replace"], results
+
+
 @pytest.mark.parametrize(
     "args, message",
     [

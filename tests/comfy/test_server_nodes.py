@@ -151,6 +151,8 @@ def test_object_info_types_and_choices(comfy_server):
     recolor_in = info["RecolorizeAny"]["input"]
     assert recolor_in["optional"]["original"][0] == "IMAGE"
     assert recolor_in["required"]["mask_grow"][1]["min"] == 0
+    colour = recolor_in["required"]["inpainter_colour"]
+    assert colour[0] == ["auto", "keep where it agrees", "replace"] and colour[1]["default"] == "auto", colour
     for name in EEI_NODES:
         if name not in ("LoadMonoInpaintModel", "ColorHint"):
             assert info[name]["output"] == ["IMAGE"], name
@@ -226,7 +228,7 @@ def test_recolorize_any_fixes_a_wrong_colour(comfy_server, scene):
         "2": load(scene["holed"]),
         "3": {"class_type": "RecolorizeAny", "inputs": {"image": ["1", 0], "mask": ["2", 1], "original": ["2", 0],
                                                         "preset": "fast", "mask_grow": 0, "levels": 0,
-                                                        "seed": 0}},
+                                                        "seed": 0, "inpainter_colour": "auto"}},
         "4": save(["3", 0], "eei_recolorize"),
     }
     out = arr(comfy_server.output_images(comfy_server.run(prompt), "4")[0])
