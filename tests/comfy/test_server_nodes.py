@@ -152,7 +152,7 @@ def test_object_info_types_and_choices(comfy_server):
     assert recolor_in["optional"]["original"][0] == "IMAGE"
     assert recolor_in["required"]["mask_grow"][1]["min"] == 0
     colour = recolor_in["required"]["inpainter_colour"]
-    assert colour[0] == ["auto", "keep where it agrees", "replace"] and colour[1]["default"] == "auto", colour
+    assert colour[1]["options"] == ["auto", "keep where it agrees", "replace"] and colour[1]["default"] == "auto", colour
     for name in EEI_NODES:
         if name not in ("LoadMonoInpaintModel", "ColorHint"):
             assert info[name]["output"] == ["IMAGE"], name
