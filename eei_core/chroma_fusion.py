@@ -18,13 +18,11 @@ whole, large ones are corrected almost fully.
 
 from __future__ import annotations
 
-import math
-
 import torch
 import torch.nn.functional as F
 
-from .colorize import simulated_holes
-from .masks import grow_mask
+from .colorize import known_ring, simulated_holes
+from .filters import masked_blur
 from .progress import CancelFn
 from .propagate import propagate
 
@@ -36,43 +34,6 @@ ERROR_QUANTILE = 0.5
 DEPTH_FRACTION = 1.0 / 64.0
 #: Held-out copies of the hole for measuring that error (the ring around the hole is added to them).
 HELD_OUT_HOLES = 3
-
-
-def _gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
-    """Separable Gaussian blur of ``[B, C, H, W]`` with replicated borders; large sigmas run on a downscaled copy."""
-    h, w = x.shape[-2:]
-    factor = max(1, int(sigma // 4))
-    small = F.avg_pool2d(x, factor, ceil_mode=True) if factor > 1 else x
-    s = sigma / factor
-    radius = max(1, int(math.ceil(3 * s)))
-    taps = torch.arange(-radius, radius + 1, device=x.device, dtype=x.dtype)
-    kernel = torch.exp(-(taps**2) / (2 * s * s))
-    kernel = kernel / kernel.sum()
-    c = small.shape[1]
-    # Replicate padding needs the pad to be smaller than the side; clamp for tiny images.
-    ph = min(radius, small.shape[-2] - 1)
-    pw = min(radius, small.shape[-1] - 1)
-    out = F.pad(small, (pw, pw, 0, 0), mode="replicate") if pw > 0 else small
-    kx = kernel[radius - pw : radius + pw + 1] / kernel[radius - pw : radius + pw + 1].sum()
-    out = F.conv2d(out, kx.view(1, 1, 1, -1).repeat(c, 1, 1, 1), groups=c)
-    out = F.pad(out, (0, 0, ph, ph), mode="replicate") if ph > 0 else out
-    ky = kernel[radius - ph : radius + ph + 1] / kernel[radius - ph : radius + ph + 1].sum()
-    out = F.conv2d(out, ky.view(1, 1, -1, 1).repeat(c, 1, 1, 1), groups=c)
-    if factor > 1:
-        out = F.interpolate(out, size=(h, w), mode="bilinear", align_corners=False)
-    return out
-
-
-def masked_blur(x: torch.Tensor, weight: torch.Tensor, sigma: float) -> torch.Tensor:
-    """Gaussian blur of ``x [B, C, H, W]`` averaging only pixels where ``weight [B, 1, H, W]`` is 1 (normalised).
-
-    Example:
-        >>> x = torch.zeros(1, 1, 8, 8); x[..., :4] = 1.0
-        >>> m = torch.zeros(1, 1, 8, 8); m[..., :4] = 1.0
-        >>> float(masked_blur(x, m, 2.0)[0, 0, 4, 1])  # only the ones are averaged
-        1.0
-    """
-    return _gaussian_blur(x * weight, sigma) / _gaussian_blur(weight, sigma).clamp(min=1e-6)
 
 
 def distance_to_known(mask: torch.Tensor, cap: int) -> torch.Tensor:
@@ -122,8 +83,7 @@ def prediction_tolerance(
     """
     known = 1.0 - mask
     held_out = simulated_holes(mask, known, HELD_OUT_HOLES, generator)
-    ring_width = int(min(max(round(0.1 * float(mask.sum()) ** 0.5), 2), 16))
-    ring = grow_mask(mask, ring_width) * known
+    ring = known_ring(mask, known)
     if float(ring.sum()) > 0:
         held_out.append(ring)
     sigma = smooth_scale(*luma.shape[-2:])

@@ -287,6 +287,12 @@ def simulated_holes(mask: torch.Tensor, known: torch.Tensor, count: int, generat
     return out
 
 
+def known_ring(mask: torch.Tensor, known: torch.Tensor) -> torch.Tensor:
+    """The band of known pixels around the hole, a tenth of the hole's side wide (2..16 px): ``[1, 1, H, W]``."""
+    width = int(min(max(round(0.1 * float(mask.sum()) ** 0.5), 2), 16))
+    return grow_mask(mask, width) * known
+
+
 def _colorize_prior(
     mono: torch.Tensor,
     color: torch.Tensor,
@@ -317,8 +323,7 @@ def _colorize_prior(
         return rgb_from_luma_chroma(mono, prior)
     # One more held-out hole: the ring of known pixels around the real hole, the content most like what is missing.
     # A correction that fails there (say, a colour learned elsewhere painted over hair) is switched off.
-    ring_width = int(min(max(round(0.1 * float(mask.sum()) ** 0.5), 2), 16))
-    ring = grow_mask(mask, ring_width) * known
+    ring = known_ring(mask, known)
     if float(ring.sum()) > 0:
         sims.append(ring)
         n_val += 1

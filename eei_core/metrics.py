@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from .checks import batch_size, check_image, check_mask, check_same_size
 from .color import rgb_to_lab
 from .errors import EEIInputError
+from .filters import gaussian_window
 
 #: SSIM constants of Wang et al. 2004 (window 11x11, Gaussian sigma 1.5, K1, K2).
 SSIM_WINDOW = 11
@@ -78,13 +79,6 @@ def psnr(a: torch.Tensor, b: torch.Tensor, mask: torch.Tensor | None = None, dat
     return sum(values) / len(values)
 
 
-def _gaussian_window(size: int, sigma: float, like: torch.Tensor) -> torch.Tensor:
-    x = torch.arange(size, device=like.device, dtype=like.dtype) - (size - 1) / 2
-    g = torch.exp(-(x**2) / (2 * sigma**2))
-    g = g / g.sum()
-    return g
-
-
 def _blur(x: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
     """Separable 'valid' Gaussian filter of ``[N, 1, H, W]`` -> ``[N, 1, H-k+1, W-k+1]``."""
     k = g.numel()
@@ -112,7 +106,7 @@ def ssim_map(a: torch.Tensor, b: torch.Tensor, data_range: float = 1.0) -> torch
     n, c, h, w = a.shape
     x = a.reshape(n * c, 1, h, w).double()
     y = b.reshape(n * c, 1, h, w).double()
-    g = _gaussian_window(size, SSIM_SIGMA, x)
+    g = gaussian_window(size, SSIM_SIGMA, x)
     mu_x, mu_y = _blur(x, g), _blur(y, g)
     var_x = _blur(x * x, g) - mu_x**2
     var_y = _blur(y * y, g) - mu_y**2

@@ -102,9 +102,9 @@ def _solve_level(
 
     x = values
     r = unknown * (_neighbour_mean(x, weights) - x)
-    limit = (tol * tol) * dot(r, r)
-    active = dot(r, r) > limit
     best_x, best_res = x, dot(r, r)
+    limit = (tol * tol) * best_res
+    active = best_res > limit
     r_hat = r.clone()
     ones = torch.ones_like(limit)
     rho, alpha, omega = ones, ones, ones

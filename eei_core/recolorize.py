@@ -119,14 +119,15 @@ def _keep_agreeing_colour(
     out = []
     for i in range(predicted.shape[0]):
         hole = batch_item(grown, i).to(dev, torch.float32)
+        known_colour = batch_item(reference, i).to(dev, torch.float32)
         luma, inpainter_chroma = luma_chroma(batch_item(image, i).to(dev, torch.float32))
-        _, reference_chroma = luma_chroma(batch_item(reference, i).to(dev, torch.float32))
+        _, reference_chroma = luma_chroma(known_colour)
         _, predicted_chroma = luma_chroma(predicted[i : i + 1].to(dev, torch.float32))
         tolerance = prediction_tolerance(
             luma, reference_chroma, hole, generator, cfg.propagation_iterations, cancel=cancel
         )
         chroma = fuse_chroma(inpainter_chroma, predicted_chroma, hole, tolerance)
         fused = fit_to_gamut(luma, chroma).clamp(0.0, 1.0)
-        item = hole * fused + (1.0 - hole) * batch_item(reference, i).to(dev, torch.float32)
+        item = hole * fused + (1.0 - hole) * known_colour
         out.append(item.to(predicted.device, predicted.dtype))
     return torch.cat(out, dim=0)

@@ -1,7 +1,8 @@
 import torch
 
-from eei_core.chroma_fusion import distance_to_known, fuse_chroma, masked_blur, prediction_tolerance
+from eei_core.chroma_fusion import distance_to_known, fuse_chroma, prediction_tolerance
 from eei_core.color import luma_chroma
+from eei_core.filters import masked_blur
 from tests.conftest import rect_hole, skimage_photo
 
 
