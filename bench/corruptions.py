@@ -26,11 +26,8 @@ import math
 import torch
 import torch.nn.functional as F
 
-from eei_core.color import MONO_WEIGHTS, luma_chroma, rgb_from_luma_chroma
+from eei_core.color import luma_chroma, rgb_from_luma_chroma, rotate_hue
 
-#: Largest magnitude of the colour differences (B - Y, R - Y) for the "paper" luma weights; used to make a rotation
-#: in that plane roughly perceptual (both axes scaled to -1..1, as in YCbCr).
-_CHROMA_RANGE = (1.0 - MONO_WEIGHTS["paper"][2], 1.0 - MONO_WEIGHTS["paper"][0])
 
 CORRUPTIONS = ("hue", "field", "leak")
 
@@ -81,9 +78,7 @@ def hue_saturation_shift(
     _, chroma = luma_chroma(image)
     angle = math.radians(_uniform(gen, 20.0, max_angle)) * (1.0 if torch.rand((), generator=gen) < 0.5 else -1.0)
     sat = _uniform(gen, 0.6, 1.5)
-    cb, cr = chroma[:, 0:1] / _CHROMA_RANGE[0], chroma[:, 1:2] / _CHROMA_RANGE[1]
-    cos, sin = math.cos(angle) * sat, math.sin(angle) * sat
-    rotated = torch.cat([(cos * cb - sin * cr) * _CHROMA_RANGE[0], (sin * cb + cos * cr) * _CHROMA_RANGE[1]], dim=1)
+    rotated = rotate_hue(chroma, angle) * sat
     return _with_chroma(image, mask, rotated)
 
 

@@ -28,6 +28,12 @@ Run from the repository root (needs ``pip install -c .ci/constraints.txt color-m
 
     python -m bench.recolorize_fidelity --paper-limit 2 --csv /tmp/recolorize.csv
 
+``recolorize-paper`` is slow on a CPU; it can run in a second process and be merged into the report::
+
+    python -m bench.recolorize_fidelity --methods raw,recolorize-paper --paper-limit 1 --no-write --gallery 0 \\
+        --csv /tmp/paper.csv
+    python -m bench.recolorize_fidelity --methods raw,recolorize-fast,mkl,levin --add-csv /tmp/paper.csv
+
 The tables are printed and written into BENCHMARKS.md (section ``recolorize_fidelity``) with labelled side-by-side
 PNGs of a few cases in bench/gallery/.
 """
@@ -314,6 +320,55 @@ def run_case(case: Case, fixes: dict[str, Fix], paper_ok: bool) -> list[Row]:
     return rows
 
 
+# ---------------------------------------------------------------------------------------------------------- CSV
+
+CSV_FIELDS = ["case", "kind", "method", "psnr_hole", "ssim_hole", "chroma_hole", "luma_err_hole", "psnr_image",
+              "seconds", "error"]
+
+
+def write_csv(path: Path, rows: list[Row], command: str) -> None:
+    """One row per case and method; the first line is a ``#`` comment with the command that made them."""
+    with path.open("w", newline="") as f:
+        f.write(f"# {command}\n")
+        writer = csv.writer(f)
+        writer.writerow(CSV_FIELDS)
+        for r in rows:
+            writer.writerow([r.case, r.kind, r.method] + [f"{getattr(r, k):.6g}" for k in CSV_FIELDS[3:-1]] + [r.error])
+
+
+def read_csv(path: Path) -> tuple[list[Row], str]:
+    """Rows written by :func:`write_csv`, and the command noted in its first line ("" if none)."""
+    with path.open(newline="") as f:
+        lines = f.read().splitlines()
+    command = lines[0][1:].strip() if lines and lines[0].startswith("#") else ""
+    reader = csv.DictReader(line for line in lines if not line.startswith("#"))
+    missing = set(CSV_FIELDS) - set(reader.fieldnames or [])
+    if missing:
+        raise SystemExit(f"{path} is not a CSV of this benchmark: columns {sorted(missing)} are missing")
+    rows = [
+        Row(d["case"], d["kind"], d["method"], *(float(d[k]) for k in CSV_FIELDS[3:-1]), error=d["error"])
+        for d in reader
+    ]
+    return rows, command
+
+
+def merge_rows(rows: list[Row], extra: list[Row], source: Path) -> list[Row]:
+    """``rows`` plus the (case, method) pairs of ``extra`` that ``rows`` lacks.
+
+    Both runs must have built the same cases (same ``--size``, ``--seed`` and data): the raw input's hole PSNR of every
+    shared case must match, or the merge is refused.
+    """
+    raw_now = {r.case: r.psnr_hole for r in rows if r.method == "raw"}
+    for r in extra:
+        if r.method == "raw" and r.case in raw_now and not math.isclose(r.psnr_hole, raw_now[r.case], abs_tol=1e-3):
+            raise SystemExit(
+                f"{source}: case {r.case} differs from this run's (raw hole PSNR {r.psnr_hole:.4f} vs "
+                f"{raw_now[r.case]:.4f}); make both runs with the same --size, --seed and --data"
+            )
+    have = {(r.case, r.method) for r in rows}
+    return rows + [r for r in extra if (r.case, r.method) not in have]
+
+
 # ------------------------------------------------------------------------------------------------------- report
 
 HEADER = ["method", "cases", "PSNR hole", "SSIM hole", "ΔE ab hole", "Y err hole", "PSNR image", "ΔPSNR vs raw",
@@ -330,10 +385,13 @@ def deltas(rows: list[Row], method: str, kind: str | None = None) -> list[tuple[
     ]
 
 
-def summarise(rows: list[Row], kind: str, methods: list[str]) -> list[list]:
+def summarise(rows: list[Row], kind: str | None, methods: list[str], cases: set[str] | None = None) -> list[list]:
+    """Table rows (see :data:`HEADER`) over the cases of ``kind`` (all kinds if None), or only over ``cases``."""
+    if cases is not None:
+        rows = [r for r in rows if r.case in cases]
     table = []
     for method in methods:
-        sel = [r for r in rows if r.kind == kind and r.method == method]
+        sel = [r for r in rows if (kind is None or r.kind == kind) and r.method == method]
         ok = [r for r in sel if not r.error]
         if not sel:
             continue
@@ -420,6 +478,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--gallery", type=int, default=2,
                         help="labelled PNG strips for N MI-GAN + N synthetic cases in bench/gallery/ (0 = none)")
     parser.add_argument("--gallery-height", type=int, default=128, help="tile height of the gallery strips in pixels")
+    parser.add_argument("--add-csv", type=Path, action="append", default=[],
+                        help="merge the rows of an earlier --csv of this benchmark (same --size/--seed) into the\n"
+                             "report, e.g. a recolorize-paper run made in parallel; repeatable")
     parser.add_argument("--no-write", action="store_true", help="do not update BENCHMARKS.md")
     parser.add_argument("--quiet", "-q", action="store_true", help="no per-case log lines")
     args = parser.parse_args(argv)
@@ -469,16 +530,15 @@ def main(argv: list[str] | None = None) -> None:
             r.out = None  # keep memory flat over ~160 cases
         rows += case_rows
 
-    if args.csv:
-        with args.csv.open("w", newline="") as f:
-            writer = csv.writer(f)
-            fields = ["case", "kind", "method", "psnr_hole", "ssim_hole", "chroma_hole", "luma_err_hole",
-                      "psnr_image", "seconds", "error"]
-            writer.writerow(fields)
-            for r in rows:
-                writer.writerow([r.case, r.kind, r.method] + [f"{getattr(r, k):.6g}" for k in fields[3:-1]] + [r.error])
-
     command = "python -m bench.recolorize_fidelity " + shlex.join(argv if argv is not None else sys.argv[1:])
+    if args.csv:
+        write_csv(args.csv, rows, command)
+    merged_commands = []
+    for path in args.add_csv:
+        extra, extra_command = read_csv(path)
+        rows = merge_rows(rows, extra, path)
+        merged_commands.append(extra_command or str(path))
+    methods = [m for m in ALL_METHODS if any(r.method == m for r in rows)]
     size_text = "original size" if not args.size else f"longer side at most {args.size} px"
     n_by_kind = {k: sum(1 for c in cases if c.kind == k) for k in kinds}
     parts = [
@@ -513,14 +573,20 @@ def main(argv: list[str] | None = None) -> None:
                 f"\n**{method}**: worst per-case hole-PSNR change vs raw {worst[0]:+.2f} dB (`{worst[1]}`); "
                 f"{harmful} of {len(d)} cases lose more than {HARM_DB} dB (target: none)."
             )
-    if args.paper_limit and "recolorize-paper" in methods:
-        parts.append(f"\n`recolorize-paper` ran on the first {args.paper_limit} case(s) of each kind only; compare "
-                     "its ΔPSNR vs raw (same cases) rather than its means.")
+    paper_cases = {r.case for r in rows if r.method == "recolorize-paper" and not r.error}
+    if paper_cases and len(paper_cases) < len(cases):
+        parts += [
+            f"\n### The {len(paper_cases)} cases `recolorize-paper` ran on (all kinds)\n",
+            "`recolorize-paper` (the paper's iterations, hundreds of times slower) ran on the first case(s) of each "
+            "kind only; every method on those same cases:\n",
+            markdown_table(HEADER, summarise(rows, None, methods, paper_cases)),
+        ]
     parts += [f"\n{n}" for n in notes]
     if gallery_files:
         parts.append("\nGallery (hole, input, each method, ground truth):\n")
         parts += [f"![{c.name}]({p.relative_to(REPO).as_posix()})" for c, p in gallery_files]
     parts.append(f"\nCommand: `{command}`  \nMachine: {machine_description()}")
+    parts += [f"  \nRows merged from: `{c}`" for c in merged_commands]
     report = "\n".join(parts)
     print(report)
     if not args.no_write:

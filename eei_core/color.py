@@ -65,6 +65,27 @@ def luma_chroma(rgb: torch.Tensor, weights: MonoWeights = "paper") -> tuple[torc
     return y, torch.cat([rgb[:, 2:3] - y, rgb[:, 0:1] - y], dim=1)
 
 
+#: Largest magnitude of (B - Y, R - Y) for the "paper" weights. Dividing by it puts both axes in -1..1 (as in
+#: YCbCr), where a rotation about grey is roughly a perceptual hue change.
+CHROMA_RANGE: tuple[float, float] = (1.0 - MONO_WEIGHTS["paper"][2], 1.0 - MONO_WEIGHTS["paper"][0])
+
+
+def rotate_hue(chroma: torch.Tensor, angle: float) -> torch.Tensor:
+    """Rotate the hue of ``chroma [B, 2, H, W]`` ("paper" (B - Y, R - Y)) about grey by ``angle`` radians.
+
+    The rotation acts in the plane normalised by :data:`CHROMA_RANGE`; saturation in that plane is unchanged.
+
+    Example:
+        >>> c = torch.tensor([CHROMA_RANGE[0], 0.0]).view(1, 2, 1, 1)
+        >>> [round(v, 4) for v in rotate_hue(c, math.pi / 2).flatten().tolist()]
+        [0.0, 0.7]
+    """
+    cb = chroma[:, 0:1] / CHROMA_RANGE[0]
+    cr = chroma[:, 1:2] / CHROMA_RANGE[1]
+    cos, sin = math.cos(angle), math.sin(angle)
+    return torch.cat([(cos * cb - sin * cr) * CHROMA_RANGE[0], (sin * cb + cos * cr) * CHROMA_RANGE[1]], dim=1)
+
+
 def rgb_from_luma_chroma(y: torch.Tensor, chroma: torch.Tensor, weights: MonoWeights = "paper") -> torch.Tensor:
     """Inverse of :func:`luma_chroma`. Returns ``[B, 3, H, W]``, not clamped (callers clamp once at the end)."""
     w = MONO_WEIGHTS[weights]

@@ -1,7 +1,9 @@
 import torch
 
-from eei_core.chroma_fusion import distance_to_known, fuse_chroma, prediction_tolerance
-from eei_core.color import luma_chroma
+import math
+
+from eei_core.chroma_fusion import distance_to_known, fuse_chroma, hue_shift, prediction_tolerance
+from eei_core.color import luma_chroma, rotate_hue
 from eei_core.filters import masked_blur
 from tests.conftest import rect_hole, skimage_photo
 
@@ -55,3 +57,39 @@ def test_tolerance_is_larger_where_colour_is_harder_to_predict():
     photo = skimage_photo("astronaut", 48, 48)
     y, c = luma_chroma(photo)
     assert prediction_tolerance(y, c, mask, torch.Generator().manual_seed(0)) > 1e-3
+
+
+def _photo_chroma_and_prediction(name: str) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """A photo's chroma, a hole, and a colorizer-like prediction: the true colour with half its detail smoothed away."""
+    _, truth = luma_chroma(skimage_photo(name, 96, 96))
+    mask = rect_hole(96, 96, 24, 20, 48, 56)
+    predicted = 0.5 * truth + 0.5 * masked_blur(truth, mask, 6.0)
+    return truth, mask, predicted
+
+
+def test_a_hue_shift_of_the_hole_is_measured_and_undone():
+    truth, mask, predicted = _photo_chroma_and_prediction("astronaut")
+    hole = mask.expand_as(truth) > 0.5
+    for degrees in (-55.0, 35.0):
+        inpainter = torch.where(hole, rotate_hue(truth, math.radians(degrees)), truth)
+        assert abs(math.degrees(hue_shift(inpainter, predicted, mask)) - degrees) < 4.0
+        fused = fuse_chroma(inpainter, predicted, mask, tolerance=0.01)
+        err_fused = (fused - truth)[hole].abs().mean()
+        # the rotated detail is turned back too: much closer than the shifted input and than the smoothed prediction
+        assert err_fused < 0.2 * (inpainter - truth)[hole].abs().mean()
+        assert err_fused < 0.7 * (predicted - truth)[hole].abs().mean()
+
+
+def test_casts_and_small_angles_are_not_taken_for_a_hue_shift():
+    truth, mask, predicted = _photo_chroma_and_prediction("coffee")
+    hole = mask.expand_as(truth) > 0.5
+    ramp = torch.linspace(-1, 1, 96).view(1, 1, 1, 96)
+    cast = torch.cat([0.1 * ramp, -0.06 + 0.0 * ramp], dim=1)
+    assert hue_shift(truth + cast * mask, predicted, mask) == 0.0
+    slight = torch.where(hole, rotate_hue(truth, math.radians(5.0)), truth)
+    assert hue_shift(slight, predicted, mask) == 0.0
+    # too few hole pixels to tell
+    tiny = rect_hole(96, 96, 40, 40, 6, 6)
+    shifted = torch.where(tiny.expand_as(truth) > 0.5, rotate_hue(truth, 1.0), truth)
+    assert hue_shift(shifted, predicted, tiny) == 0.0
+

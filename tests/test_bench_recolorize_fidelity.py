@@ -1,0 +1,38 @@
+"""The recolorize benchmark's CSV round trip and merge of a second run (e.g. recolorize-paper made in parallel)."""
+
+import pytest
+
+from bench.recolorize_fidelity import Row, merge_rows, read_csv, summarise, write_csv
+
+
+def _row(case: str, kind: str, method: str, psnr: float) -> Row:
+    return Row(case, kind, method, psnr_hole=psnr, ssim_hole=0.9, chroma_hole=4.0, luma_err_hole=1.0,
+               psnr_image=30.0, seconds=2.5)
+
+
+def test_csv_round_trip_keeps_values_and_command(tmp_path):
+    rows = [_row("a", "hue", "raw", 20.0), _row("a", "hue", "recolorize-fast", 31.25)]
+    rows.append(Row("b", "hue", "levin", error="RuntimeError: boom"))
+    path = tmp_path / "rows.csv"
+    write_csv(path, rows, "python -m bench.recolorize_fidelity --limit 1")
+    back, command = read_csv(path)
+    assert command == "python -m bench.recolorize_fidelity --limit 1"
+    assert [(r.case, r.method, r.psnr_hole, r.error) for r in back][:2] == [
+        ("a", "raw", 20.0, ""), ("a", "recolorize-fast", 31.25, "")
+    ]
+    assert back[2].error == "RuntimeError: boom"
+
+
+def test_merge_adds_missing_methods_and_refuses_other_cases(tmp_path):
+    now = [_row("a", "hue", "raw", 20.0), _row("a", "hue", "recolorize-fast", 30.0), _row("b", "leak", "raw", 25.0)]
+    paper = [_row("a", "hue", "raw", 20.0), _row("a", "hue", "recolorize-paper", 28.0),
+             _row("a", "hue", "recolorize-fast", 1.0)]  # a stale duplicate: this run's row wins
+    merged = merge_rows(now, paper, tmp_path / "paper.csv")
+    assert [(r.case, r.method, r.psnr_hole) for r in merged[3:]] == [("a", "recolorize-paper", 28.0)]
+    table = summarise(merged, None, ["raw", "recolorize-fast", "recolorize-paper"], cases={"a"})
+    assert [line[0] for line in table] == ["raw", "recolorize-fast", "recolorize-paper"]
+    assert [line[2] for line in table] == [20.0, 30.0, 28.0]  # hole PSNR over case "a" only
+    assert table[2][7] == pytest.approx(8.0)  # ΔPSNR vs raw
+    other = [_row("a", "hue", "raw", 21.5)]
+    with pytest.raises(SystemExit, match="same --size, --seed"):
+        merge_rows(now, other, tmp_path / "other.csv")
