@@ -14,8 +14,8 @@ BENCHMARKS = REPO / "BENCHMARKS.md"
 HEADER = "# Benchmarks\n\nEvery table below was written by the script named in its section; rerun the command to refresh it.\n"
 
 
-def machine_description() -> str:
-    """One line naming CPU, thread count and torch build, for the record under each table."""
+def machine_description(threads: bool = True) -> str:
+    """One line naming CPU, thread count (unless ``threads`` is False: the commands say it) and torch build."""
     cpu = platform.processor() or platform.machine()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -25,7 +25,8 @@ def machine_description() -> str:
     except OSError:
         pass
     gpu = f", GPU {torch.cuda.get_device_name(0)}" if torch.cuda.is_available() else ""
-    return f"{cpu}, {os.cpu_count()} cores, torch {torch.__version__} using {torch.get_num_threads()} threads{gpu}"
+    using = f" using {torch.get_num_threads()} threads" if threads else ""
+    return f"{cpu}, {os.cpu_count()} cores, torch {torch.__version__}{using}{gpu}"
 
 
 def write_section(name: str, markdown: str, path: Path = BENCHMARKS) -> None:

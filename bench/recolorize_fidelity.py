@@ -34,6 +34,8 @@ Run from the repository root (needs ``pip install -c .ci/constraints.txt color-m
         --csv /tmp/paper.csv
     python -m bench.recolorize_fidelity --methods raw,recolorize-fast,mkl,levin --add-csv /tmp/paper.csv
 
+or both runs write a CSV and ``--report-only --add-csv A --add-csv B`` makes the report from them.
+
 The tables are printed and written into BENCHMARKS.md (section ``recolorize_fidelity``) with labelled side-by-side
 PNGs of a few cases in bench/gallery/.
 """
@@ -481,6 +483,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--add-csv", type=Path, action="append", default=[],
                         help="merge the rows of an earlier --csv of this benchmark (same --size/--seed) into the\n"
                              "report, e.g. a recolorize-paper run made in parallel; repeatable")
+    parser.add_argument("--report-only", action="store_true",
+                        help="run nothing: report the rows of the --add-csv files (gallery strips already in\n"
+                             "bench/gallery/ for those cases are linked)")
     parser.add_argument("--no-write", action="store_true", help="do not update BENCHMARKS.md")
     parser.add_argument("--quiet", "-q", action="store_true", help="no per-case log lines")
     args = parser.parse_args(argv)
@@ -499,23 +504,29 @@ def main(argv: list[str] | None = None) -> None:
         methods = [m for m in methods if m not in RECOLORIZE]
         notes.append("RecolorizeAny was not run: eei_core/recolorize.py does not exist yet.")
         log.warning(notes[-1])
+    if args.report_only:
+        if not args.add_csv:
+            raise SystemExit("--report-only needs at least one --add-csv FILE: the rows to report")
+        methods = []
     fixes = make_fixes(methods, args.seed, args.mask_grow)
 
     cases: list[Case] = []
-    if "migan" in kinds:
+    if args.report_only:
+        pass
+    elif "migan" in kinds:
         cases += migan_cases(args.data / "migan_pairs", args.size, args.limit)
     synth = [k for k in kinds if k != "migan"]
     if synth:
         limit = args.limit if args.synthetic_limit is None else args.synthetic_limit
         cases += synthetic_cases(args.data / "photos", args.size, synth, limit, args.seed)
-    if not cases:
+    if not cases and not args.report_only:
         raise SystemExit(f"no cases found under {args.data}")
     log.info("%d cases, methods: %s", len(cases), ", ".join(methods))
 
     show = {id(c) for c in gallery_cases(cases, args.gallery)}
     rows: list[Row] = []
     seen: dict[str, int] = {}
-    gallery_files: list[tuple[Case, Path]] = []
+    gallery_files: list[tuple[str, Path]] = []
     for case in cases:
         index = seen.get(case.kind, 0)
         seen[case.kind] = index + 1
@@ -525,7 +536,7 @@ def main(argv: list[str] | None = None) -> None:
         if id(case) in show:
             path = GALLERY / f"recolorize_{_slug(case.name)}.png"
             save_gallery(path, case, case_rows, args.gallery_height)
-            gallery_files.append((case, path))
+            gallery_files.append((case.name, path))
         for r in case_rows:
             r.out = None  # keep memory flat over ~160 cases
         rows += case_rows
@@ -539,8 +550,14 @@ def main(argv: list[str] | None = None) -> None:
         rows = merge_rows(rows, extra, path)
         merged_commands.append(extra_command or str(path))
     methods = [m for m in ALL_METHODS if any(r.method == m for r in rows)]
+    case_kinds = {r.case: r.kind for r in rows}
+    if args.report_only:  # the gallery strips an earlier run of these cases left
+        gallery_files = [
+            (name, path) for name in case_kinds
+            if (path := GALLERY / f"recolorize_{_slug(name)}.png").is_file()
+        ]
     size_text = "original size" if not args.size else f"longer side at most {args.size} px"
-    n_by_kind = {k: sum(1 for c in cases if c.kind == k) for k in kinds}
+    n_by_kind = {k: sum(1 for kind in case_kinds.values() if kind == k) for k in kinds}
     parts = [
         "## RecolorizeAny fidelity (issue 5)\n",
         "Does re-colouring an inpainter's output restore the colours the photo had in the hole? Inputs at "
@@ -550,8 +567,8 @@ def main(argv: list[str] | None = None) -> None:
         "eei_core.masks), luminance exact, chroma corrupted "
         "(bench/corruptions.py; out-of-gamut colours are desaturated at constant luma rather than clipped, so the "
         "luminance stays exact). Methods: `raw` = the input; `recolorize-*` = RecolorizeAny presets with the node's "
-        "defaults (mask_grow 0; the inpainter's colour kept where it agrees with the learned colour, "
-        "eei_core/chroma_fusion.py); `mkl`, "
+        "defaults (mask_grow 0; a hue shift of the whole hole turned back, then the inpainter's colour kept where it "
+        "agrees with the learned colour, eei_core/chroma_fusion.py); `mkl`, "
         "`reinhard`, `hm-mvgd-hm` = color-matcher (KJNodes' Color Match) with the hole as source and the known "
         "pixels as reference; `lab-meanstd` = Lab mean/std transfer with the hole excluded from the reference "
         "statistics (comfyui-inpaint-nodes' ColorMatch), `-ab` = a*b* only; `levin` = Levin 2004 colorization "
@@ -574,7 +591,7 @@ def main(argv: list[str] | None = None) -> None:
                 f"{harmful} of {len(d)} cases lose more than {HARM_DB} dB (target: none)."
             )
     paper_cases = {r.case for r in rows if r.method == "recolorize-paper" and not r.error}
-    if paper_cases and len(paper_cases) < len(cases):
+    if paper_cases and len(paper_cases) < len(case_kinds):
         parts += [
             f"\n### The {len(paper_cases)} cases `recolorize-paper` ran on (all kinds)\n",
             "`recolorize-paper` (the paper's iterations, hundreds of times slower) ran on the first case(s) of each "
@@ -584,9 +601,14 @@ def main(argv: list[str] | None = None) -> None:
     parts += [f"\n{n}" for n in notes]
     if gallery_files:
         parts.append("\nGallery (hole, input, each method, ground truth):\n")
-        parts += [f"![{c.name}]({p.relative_to(REPO).as_posix()})" for c, p in gallery_files]
-    parts.append(f"\nCommand: `{command}`  \nMachine: {machine_description()}")
-    parts += [f"  \nRows merged from: `{c}`" for c in merged_commands]
+        parts += [f"![{name}]({p.relative_to(REPO).as_posix()})" for name, p in gallery_files]
+    if args.report_only:
+        parts.append("\nCommands that measured the rows:\n")
+        parts += [f"- `{c}`" for c in merged_commands]
+        parts.append(f"\nReport: `{command}`  \nMachine: {machine_description(threads=False)}")
+    else:
+        parts.append(f"\nCommand: `{command}`  \nMachine: {machine_description()}")
+        parts += [f"  \nRows merged from: `{c}`" for c in merged_commands]
     report = "\n".join(parts)
     print(report)
     if not args.no_write:

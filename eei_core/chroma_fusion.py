@@ -26,6 +26,7 @@ the correction is phased in between :data:`ROTATION_IGNORED_DEG` and :data:`ROTA
 
 from __future__ import annotations
 
+import logging
 import math
 
 import torch
@@ -36,6 +37,8 @@ from .colorize import known_ring, simulated_holes
 from .filters import masked_blur
 from .progress import CancelFn
 from .propagate import propagate
+
+log = logging.getLogger(__name__)
 
 #: Blur of the disagreement, as a fraction of the image's longer side: bleeding casts span tens of pixels.
 SMOOTH_FRACTION = 1.0 / 16.0
@@ -148,10 +151,11 @@ def hue_shift(inpainter: torch.Tensor, predicted: torch.Tensor, mask: torch.Tens
     if int(inside.sum()) < MIN_ROTATION_PIXELS:
         return 0.0
     sigma = smooth_scale(*mask.shape[-2:])
-    scale = torch.tensor(CHROMA_RANGE, device=inpainter.device, dtype=torch.float64).view(2, 1)
+    # Sums over up to millions of pixels: float64, on the CPU (MPS has no float64).
+    scale = torch.tensor(CHROMA_RANGE, dtype=torch.float64).view(2, 1)
 
     def detail(chroma: torch.Tensor) -> torch.Tensor:
-        d = (chroma - masked_blur(chroma, hole, sigma))[0][:, inside].double() / scale
+        d = (chroma - masked_blur(chroma, hole, sigma))[0][:, inside].cpu().double() / scale
         return torch.complex(d[0], d[1])
 
     z_in, z_pred = detail(inpainter), detail(predicted)
@@ -198,6 +202,7 @@ def fuse_chroma(
     source = inpainter
     angle = hue_shift(inpainter, predicted, hole)
     if angle:
+        log.info("the inpainter shifted the hole's hue by %.0f degrees; turning it back", math.degrees(angle))
         source = rotate_hue(inpainter, -angle)
     disagreement = source - predicted
     smooth = masked_blur(disagreement, hole, smooth_scale(h, w))

@@ -23,7 +23,8 @@ class RecolorizeAny(io.ComfyNode):
             description="Fixes colour bleeding and washed-out colours in the hole of any inpainter's result: keeps its "
             "monochrome (structure) and re-learns the colours from the known pixels with the internal colorizer "
             "(the monochromic bottleneck applied after the fact). The inpainter's own colour is kept where it "
-            "agrees with the learned one, so a result that did not bleed is left as it was.",
+            "agrees with the learned one, so a result that did not bleed is left as it was; a hue shift of the whole "
+            "hole (VAE colour shift) is turned back.",
             inputs=[
                 io.Image.Input("image", tooltip="Output of any inpainting model or node (LaMa, MAT, SD inpaint, ...)."),
                 inputs.mask("Hole that was inpainted: 1 (white) = filled-in pixels. Same size as the image."),
@@ -39,7 +40,7 @@ class RecolorizeAny(io.ComfyNode):
                 io.Combo.Input("inpainter_colour", options=list(INPAINTER_COLOUR), default="auto",
                                tooltip="keep where it agrees: the inpainter's own colour stays wherever it matches "
                                "the colour learned from the image within that colour's measured error, so an "
-                               "inpainter that did not bleed is left alone. replace: every hole pixel gets the "
+                               "inpainter that did not bleed is left alone (a hue shift of the whole hole is turned back first). replace: every hole pixel gets the "
                                "learned colour. auto: keep where it agrees, or replace when hints are connected "
                                "(hints ask for a change)."),
                 inputs.hints(),

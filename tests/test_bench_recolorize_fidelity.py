@@ -36,3 +36,20 @@ def test_merge_adds_missing_methods_and_refuses_other_cases(tmp_path):
     other = [_row("a", "hue", "raw", 21.5)]
     with pytest.raises(SystemExit, match="same --size, --seed"):
         merge_rows(now, other, tmp_path / "other.csv")
+
+
+def test_report_only_renders_the_merged_rows_and_their_commands(tmp_path, capsys):
+    from bench.recolorize_fidelity import main
+
+    fast = tmp_path / "fast.csv"
+    paper = tmp_path / "paper.csv"
+    write_csv(fast, [_row("a", "hue", "raw", 20.0), _row("a", "hue", "recolorize-fast", 30.0),
+                     _row("b", "hue", "raw", 22.0), _row("b", "hue", "recolorize-fast", 26.0)], "run-fast")
+    write_csv(paper, [_row("a", "hue", "raw", 20.0), _row("a", "hue", "recolorize-paper", 27.5)], "run-paper")
+    main(["--report-only", "--add-csv", str(fast), "--add-csv", str(paper), "--kinds", "hue", "--no-write", "-q"])
+    report = capsys.readouterr().out
+    assert "| recolorize-fast | 2 | 28.00 |" in report  # mean over both cases
+    assert "| recolorize-paper | 1 | 27.50 |" in report
+    assert "### The 1 cases `recolorize-paper` ran on" in report
+    assert "| recolorize-fast | 1 | 30.00 |" in report  # the same-cases table: case "a" only
+    assert "- `run-fast`" in report and "- `run-paper`" in report
