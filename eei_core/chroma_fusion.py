@@ -172,7 +172,11 @@ def hue_shift(inpainter: torch.Tensor, predicted: torch.Tensor, mask: torch.Tens
 
 
 def fuse_chroma(
-    inpainter: torch.Tensor, predicted: torch.Tensor, mask: torch.Tensor, tolerance: float
+    inpainter: torch.Tensor,
+    predicted: torch.Tensor,
+    mask: torch.Tensor,
+    tolerance: float,
+    validated: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Chroma of the hole: the inpainter's, with a hue shift undone (:func:`hue_shift`), minus the part of its smooth
     disagreement with ``predicted`` that the predictor's error does not explain.
@@ -183,6 +187,11 @@ def fuse_chroma(
         mask: ``[1, 1, H, W]``, 1 = hole; only the hole is fused (the result equals ``inpainter`` outside).
         tolerance: base tolerance from :func:`prediction_tolerance`; 0 gives ``predicted``'s smooth colour with the
             inpainter's detail.
+        validated: ``[1, 2, H, W]`` the estimate whose error ``tolerance`` measured (the propagation), when
+            ``predicted`` is another one that was never tested on held-out pixels (the paper preset's generators).
+            By the triangle inequality ``predicted``'s error may exceed the measured one by its smooth departure from
+            ``validated``, so that departure is added to the tolerance: where the two disagree, the inpainter's
+            colour is trusted more. A hue shift is then measured against ``validated`` too.
 
     Returns:
         ``[1, 2, H, W]`` chroma.
@@ -200,16 +209,19 @@ def fuse_chroma(
     hole = (mask > 0.5).to(inpainter.dtype)
     h, w = mask.shape[-2:]
     source = inpainter
-    angle = hue_shift(inpainter, predicted, hole)
+    angle = hue_shift(inpainter, predicted if validated is None else validated, hole)
     if angle:
         log.info("the inpainter shifted the hole's hue by %.0f degrees; turning it back", math.degrees(angle))
         source = rotate_hue(inpainter, -angle)
     disagreement = source - predicted
-    smooth = masked_blur(disagreement, hole, smooth_scale(h, w))
+    sigma = smooth_scale(h, w)
+    smooth = masked_blur(disagreement, hole, sigma)
     detail = disagreement - smooth
     length = max(1.0, max(h, w) * DEPTH_FRACTION)
     # Past 16 lengths the tolerance is so large that nothing but a gross disagreement is corrected anyway.
     tau = tolerance * (1.0 + distance_to_known(hole, int(16 * length)) / length)
+    if validated is not None:
+        tau = tau + masked_blur(predicted - validated, hole, sigma).norm(dim=1, keepdim=True)
     keep = (tau / smooth.norm(dim=1, keepdim=True).clamp(min=1e-12)).square().clamp(max=1.0)
     fused = predicted + smooth * keep + detail
     return hole * fused + (1.0 - hole) * inpainter

@@ -93,3 +93,20 @@ def test_casts_and_small_angles_are_not_taken_for_a_hue_shift():
     shifted = torch.where(tiny.expand_as(truth) > 0.5, rotate_hue(truth, 1.0), truth)
     assert hue_shift(shifted, predicted, tiny) == 0.0
 
+
+
+def test_an_unvalidated_prediction_that_departs_from_the_validated_one_is_trusted_less():
+    truth, mask, smoothed = _photo_chroma_and_prediction("coffee")
+    hole = mask.expand_as(truth) > 0.5
+    offset = torch.tensor([0.1, -0.07]).view(1, 2, 1, 1) * mask
+    wrong = smoothed + offset  # e.g. a generator that learned the wrong colour for the hole's gray
+    # the inpainter was right: following the wrong prediction costs, knowing it departs from the validated one does not
+    blind = fuse_chroma(truth, wrong, mask, tolerance=0.005)
+    careful = fuse_chroma(truth, wrong, mask, tolerance=0.005, validated=smoothed)
+    err_blind = (blind - truth)[hole].abs().mean()
+    err_careful = (careful - truth)[hole].abs().mean()
+    assert err_careful < 0.3 * err_blind
+    # a real cast is still removed when the prediction agrees with the validated estimate
+    cast = torch.where(hole, truth + 2 * offset, truth)
+    fixed = fuse_chroma(cast, smoothed, mask, tolerance=0.005, validated=smoothed)
+    assert (fixed - truth)[hole].abs().mean() < 0.25 * (cast - truth)[hole].abs().mean()
