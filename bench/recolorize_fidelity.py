@@ -328,21 +328,31 @@ CSV_FIELDS = ["case", "kind", "method", "psnr_hole", "ssim_hole", "chroma_hole",
               "seconds", "error"]
 
 
-def write_csv(path: Path, rows: list[Row], command: str) -> None:
-    """One row per case and method; the first line is a ``#`` comment with the command that made them."""
+GALLERY_TAG = "# gallery "
+
+
+def write_csv(path: Path, rows: list[Row], command: str, gallery: list[tuple[str, Path]] = ()) -> None:
+    """One row per case and method. ``#`` comment lines come first: the command that made the rows, then one
+    ``# gallery <case>\t<png>`` line per gallery strip it drew (so a later ``--report-only`` links exactly those)."""
     with path.open("w", newline="") as f:
         f.write(f"# {command}\n")
+        for name, png in gallery:
+            f.write(f"{GALLERY_TAG}{name}\t{png.resolve().relative_to(REPO).as_posix()}\n")
         writer = csv.writer(f)
         writer.writerow(CSV_FIELDS)
         for r in rows:
             writer.writerow([r.case, r.kind, r.method] + [f"{getattr(r, k):.6g}" for k in CSV_FIELDS[3:-1]] + [r.error])
 
 
-def read_csv(path: Path) -> tuple[list[Row], str]:
-    """Rows written by :func:`write_csv`, and the command noted in its first line ("" if none)."""
+def read_csv(path: Path) -> tuple[list[Row], str, list[tuple[str, Path]]]:
+    """Rows written by :func:`write_csv`, the command noted in its first line ("" if none) and its gallery strips."""
     with path.open(newline="") as f:
         lines = f.read().splitlines()
-    command = lines[0][1:].strip() if lines and lines[0].startswith("#") else ""
+    command = lines[0][1:].strip() if lines and lines[0].startswith("#") and not lines[0].startswith(GALLERY_TAG) else ""
+    gallery = [
+        (name, REPO / png)
+        for name, png in (line[len(GALLERY_TAG):].split("\t", 1) for line in lines if line.startswith(GALLERY_TAG))
+    ]
     reader = csv.DictReader(line for line in lines if not line.startswith("#"))
     missing = set(CSV_FIELDS) - set(reader.fieldnames or [])
     if missing:
@@ -351,7 +361,7 @@ def read_csv(path: Path) -> tuple[list[Row], str]:
         Row(d["case"], d["kind"], d["method"], *(float(d[k]) for k in CSV_FIELDS[3:-1]), error=d["error"])
         for d in reader
     ]
-    return rows, command
+    return rows, command, gallery
 
 
 def merge_rows(rows: list[Row], extra: list[Row], source: Path) -> list[Row]:
@@ -456,6 +466,20 @@ def gallery_cases(cases: list[Case], per_group: int) -> list[Case]:
     return migan + synthetic
 
 
+def build_cases(args: argparse.Namespace, kinds: list[str]) -> list[Case]:
+    """The MI-GAN and synthetic cases the command line asks for; exits when there are none."""
+    cases: list[Case] = []
+    if "migan" in kinds:
+        cases += migan_cases(args.data / "migan_pairs", args.size, args.limit)
+    synth = [k for k in kinds if k != "migan"]
+    if synth:
+        limit = args.limit if args.synthetic_limit is None else args.synthetic_limit
+        cases += synthetic_cases(args.data / "photos", args.size, synth, limit, args.seed)
+    if not cases:
+        raise SystemExit(f"no cases found under {args.data}")
+    return cases
+
+
 def _slug(name: str) -> str:
     return "".join(ch if ch.isalnum() else "_" for ch in name).strip("_")
 
@@ -484,8 +508,8 @@ def main(argv: list[str] | None = None) -> None:
                         help="merge the rows of an earlier --csv of this benchmark (same --size/--seed) into the\n"
                              "report, e.g. a recolorize-paper run made in parallel; repeatable")
     parser.add_argument("--report-only", action="store_true",
-                        help="run nothing: report the rows of the --add-csv files (gallery strips already in\n"
-                             "bench/gallery/ for those cases are linked)")
+                        help="run nothing: report the rows of the --add-csv files (and link the gallery strips\n"
+                             "their runs drew)")
     parser.add_argument("--no-write", action="store_true", help="do not update BENCHMARKS.md")
     parser.add_argument("--quiet", "-q", action="store_true", help="no per-case log lines")
     args = parser.parse_args(argv)
@@ -510,17 +534,7 @@ def main(argv: list[str] | None = None) -> None:
         methods = []
     fixes = make_fixes(methods, args.seed, args.mask_grow)
 
-    cases: list[Case] = []
-    if args.report_only:
-        pass
-    elif "migan" in kinds:
-        cases += migan_cases(args.data / "migan_pairs", args.size, args.limit)
-    synth = [k for k in kinds if k != "migan"]
-    if synth:
-        limit = args.limit if args.synthetic_limit is None else args.synthetic_limit
-        cases += synthetic_cases(args.data / "photos", args.size, synth, limit, args.seed)
-    if not cases and not args.report_only:
-        raise SystemExit(f"no cases found under {args.data}")
+    cases: list[Case] = [] if args.report_only else build_cases(args, kinds)
     log.info("%d cases, methods: %s", len(cases), ", ".join(methods))
 
     show = {id(c) for c in gallery_cases(cases, args.gallery)}
@@ -543,19 +557,15 @@ def main(argv: list[str] | None = None) -> None:
 
     command = "python -m bench.recolorize_fidelity " + shlex.join(argv if argv is not None else sys.argv[1:])
     if args.csv:
-        write_csv(args.csv, rows, command)
+        write_csv(args.csv, rows, command, gallery_files)
     merged_commands = []
     for path in args.add_csv:
-        extra, extra_command = read_csv(path)
+        extra, extra_command, extra_gallery = read_csv(path)
         rows = merge_rows(rows, extra, path)
         merged_commands.append(extra_command or str(path))
+        gallery_files += [(name, png) for name, png in extra_gallery if png.is_file()]
     methods = [m for m in ALL_METHODS if any(r.method == m for r in rows)]
     case_kinds = {r.case: r.kind for r in rows}
-    if args.report_only:  # the gallery strips an earlier run of these cases left
-        gallery_files = [
-            (name, path) for name in case_kinds
-            if (path := GALLERY / f"recolorize_{_slug(name)}.png").is_file()
-        ]
     size_text = "original size" if not args.size else f"longer side at most {args.size} px"
     n_by_kind = {k: sum(1 for kind in case_kinds.values() if kind == k) for k in kinds}
     parts = [

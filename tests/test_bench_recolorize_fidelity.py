@@ -2,7 +2,7 @@
 
 import pytest
 
-from bench.recolorize_fidelity import Row, merge_rows, read_csv, summarise, write_csv
+from bench.recolorize_fidelity import GALLERY, Row, merge_rows, read_csv, summarise, write_csv
 
 
 def _row(case: str, kind: str, method: str, psnr: float) -> Row:
@@ -14,9 +14,11 @@ def test_csv_round_trip_keeps_values_and_command(tmp_path):
     rows = [_row("a", "hue", "raw", 20.0), _row("a", "hue", "recolorize-fast", 31.25)]
     rows.append(Row("b", "hue", "levin", error="RuntimeError: boom"))
     path = tmp_path / "rows.csv"
-    write_csv(path, rows, "python -m bench.recolorize_fidelity --limit 1")
-    back, command = read_csv(path)
+    strip = GALLERY / "recolorize_a.png"
+    write_csv(path, rows, "python -m bench.recolorize_fidelity --limit 1", [("a", strip)])
+    back, command, gallery = read_csv(path)
     assert command == "python -m bench.recolorize_fidelity --limit 1"
+    assert gallery == [("a", strip)]
     assert [(r.case, r.method, r.psnr_hole, r.error) for r in back][:2] == [
         ("a", "raw", 20.0, ""), ("a", "recolorize-fast", 31.25, "")
     ]
@@ -46,7 +48,13 @@ def test_report_only_renders_the_merged_rows_and_their_commands(tmp_path, capsys
     write_csv(fast, [_row("a", "hue", "raw", 20.0), _row("a", "hue", "recolorize-fast", 30.0),
                      _row("b", "hue", "raw", 22.0), _row("b", "hue", "recolorize-fast", 26.0)], "run-fast")
     write_csv(paper, [_row("a", "hue", "raw", 20.0), _row("a", "hue", "recolorize-paper", 27.5)], "run-paper")
-    main(["--report-only", "--add-csv", str(fast), "--add-csv", str(paper), "--kinds", "hue", "--no-write", "-q"])
+    empty = tmp_path / "no-data"
+    empty.mkdir()
+    gallery = sorted(GALLERY.glob("*.png")) if GALLERY.is_dir() else []
+    stamps = [p.stat().st_mtime_ns for p in gallery]
+    main(["--report-only", "--add-csv", str(fast), "--add-csv", str(paper), "--kinds", "hue", "--no-write", "-q",
+          "--data", str(empty)])  # nothing is loaded or run, so no data is needed
+    assert [p.stat().st_mtime_ns for p in gallery] == stamps  # and no gallery strip is rewritten
     report = capsys.readouterr().out
     assert "| recolorize-fast | 2 | 28.00 |" in report  # mean over both cases
     assert "| recolorize-paper | 1 | 27.50 |" in report
