@@ -52,7 +52,7 @@ import shlex
 import sys
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -331,7 +331,7 @@ CSV_FIELDS = ["case", "kind", "method", "psnr_hole", "ssim_hole", "chroma_hole",
 GALLERY_TAG = "# gallery "
 
 
-def write_csv(path: Path, rows: list[Row], command: str, gallery: list[tuple[str, Path]] = ()) -> None:
+def write_csv(path: Path, rows: list[Row], command: str, gallery: Sequence[tuple[str, Path]] = ()) -> None:
     """One row per case and method. ``#`` comment lines come first: the command that made the rows, then one
     ``# gallery <case>\t<png>`` line per gallery strip it drew (so a later ``--report-only`` links exactly those)."""
     with path.open("w", newline="") as f:
@@ -563,7 +563,8 @@ def main(argv: list[str] | None = None) -> None:
         extra, extra_command, extra_gallery = read_csv(path)
         rows = merge_rows(rows, extra, path)
         merged_commands.append(extra_command or str(path))
-        gallery_files += [(name, png) for name, png in extra_gallery if png.is_file()]
+        linked = {png for _, png in gallery_files}  # a strip this run redrew is linked once
+        gallery_files += [(name, png) for name, png in extra_gallery if png.is_file() and png not in linked]
     methods = [m for m in ALL_METHODS if any(r.method == m for r in rows)]
     case_kinds = {r.case: r.kind for r in rows}
     size_text = "original size" if not args.size else f"longer side at most {args.size} px"

@@ -128,7 +128,9 @@ def _keep_agreeing_colour(
             luma, reference_chroma, hole, generator, cfg.propagation_iterations, cancel=cancel
         )
         validated = None
-        if cfg.mode == "rgb":  # the paper's generators are not tested on held-out pixels; the propagation is
+        if cfg.mode == "rgb":
+            # The tolerance measured the propagation's error; the paper's generators were never tested on held-out
+            # pixels, so the propagation is the estimate the tolerance vouches for.
             validated = propagate(
                 luma, reference_chroma, 1.0 - hole, iterations=cfg.propagation_iterations, cancel=cancel
             )
