@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import torch
 
-from eei_core.checks import batch_item, batch_size, binarize_mask, check_image, check_mask, check_same_size
-from eei_core.color import luma_chroma, rgb_from_luma_chroma
-from eei_core.errors import EEIInputError
+from eei_core.shared.checks import batch_item, batch_size, binarize_mask, check_image, check_mask, check_same_size
+from eei_core.shared.color import luma_chroma, rgb_from_luma_chroma
+from eei_core.shared.errors import EEIInputError
 
 
 def mean_chroma_fill(mono: torch.Tensor, color: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

@@ -5,7 +5,7 @@ outside a hole. A colorizer fills in the hole's colour and is scored against the
 image and over the hole, SSIM, CIE a*b* chroma error in the hole, seconds per image). Holes: a centred rectangle of
 22.5% of the area and irregular DeepFill v2 free-form strokes covering 20-25% (seeded per image).
 
-Methods: ``paper`` and ``fast`` (eei_core.colorize.internal_colorize presets), ``levin`` (Levin et al. 2004,
+Methods: ``paper`` and ``fast`` (eei_core.internal.colorize.internal_colorize presets), ``levin`` (Levin et al. 2004,
 bench/levin.py) and ``mean`` (mean chroma of the known pixels, bench/baselines.py).
 
 Run from the repository root::
@@ -39,9 +39,9 @@ from bench._report import REPO, machine_description, markdown_table, write_secti
 from bench.baselines import mean_chroma_fill
 from bench.levin import levin_colorize_tensor
 from bench.masks import DEFAULT_AREA, centre_rect_mask
-from eei_core.color import to_mono
-from eei_core.masks import mask_in_ratio_band
-from eei_core.metrics import lab_chroma_error, psnr, ssim
+from eei_core.shared.color import to_mono
+from eei_core.shared.masks import mask_in_ratio_band
+from eei_core.shared.metrics import lab_chroma_error, psnr, ssim
 
 log = logging.getLogger("bench.colorize_quality")
 
@@ -139,7 +139,7 @@ def make_colorizers(methods: list[str], seed: int, device: str | None) -> dict[s
     out: dict[str, Colorizer] = {}
     for method in methods:
         if method in ("paper", "fast"):
-            from eei_core.colorize import internal_colorize  # the lead's module; only needed for these methods
+            from eei_core.internal.colorize import internal_colorize  # the lead's module; only needed for these methods
 
             def run(
                 mono: torch.Tensor, color: torch.Tensor, mask: torch.Tensor, preset: str = method

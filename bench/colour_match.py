@@ -13,7 +13,7 @@ Every fix takes the inpainter's output ``image`` ``[1, 3, H, W]`` (0..1) and the
   inpainter's luminance is right).
 - :func:`levin_fix`: Levin et al. 2004 optimization colorization (bench/levin.py) of the hole from the known colours,
   with the inpainter's output as luminance.
-- :func:`recolorize_fix`: RecolorizeAny (eei_core.recolorize).
+- :func:`recolorize_fix`: RecolorizeAny (eei_core.internal.recolorize).
 """
 
 from __future__ import annotations
@@ -94,13 +94,13 @@ def lab_meanstd_fix(image: torch.Tensor, mask: torch.Tensor, chroma_only: bool =
 def levin_fix(image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """Levin optimization colorization of the hole: the output's gray as luminance, known colours outside the hole."""
     from bench.levin import levin_colorize_tensor
-    from eei_core.color import to_mono
+    from eei_core.shared.color import to_mono
 
     return _composite(image, mask, levin_colorize_tensor(to_mono(image), image, mask))
 
 
 def recolorize_fix(image: torch.Tensor, mask: torch.Tensor, config: str = "fast", seed: int = 0) -> torch.Tensor:
     """RecolorizeAny: keep the output's luminance, re-learn the hole's colour from the known pixels."""
-    from eei_core.recolorize import recolorize
+    from eei_core.internal.recolorize import recolorize
 
     return recolorize(image, mask, original=image, config=config, seed=seed)

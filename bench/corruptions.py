@@ -15,7 +15,7 @@ channel (which would change luma) but pulled towards the grey of the same luma a
 fits (:func:`fit_gamut`), i.e. only its saturation is reduced.
 
 All functions take ``[1, 3, H, W]`` sRGB tensors in 0..1, ``[1, 1, H, W]`` masks (1 = hole; the benchmark uses the
-free-form strokes of :mod:`eei_core.masks`) and a ``torch.Generator`` for the random parameters; pixels
+free-form strokes of :mod:`eei_core.shared.masks`) and a ``torch.Generator`` for the random parameters; pixels
 outside the hole are returned unchanged.
 """
 
@@ -26,8 +26,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from eei_core.color import luma_chroma, rgb_from_luma_chroma, rotate_hue
-
+from eei_core.shared.color import luma_chroma, rgb_from_luma_chroma, rotate_hue
 
 CORRUPTIONS = ("hue", "field", "leak")
 
@@ -47,7 +46,7 @@ def fit_gamut(y: torch.Tensor, chroma: torch.Tensor) -> torch.Tensor:
         ``[B, 3, H, W]`` in 0..1 with ``to_mono(result) == y`` up to float rounding.
 
     Example:
-        >>> from eei_core.color import to_mono
+        >>> from eei_core.shared.color import to_mono
         >>> y = torch.full((1, 1, 1, 1), 0.5)
         >>> rgb = fit_gamut(y, torch.tensor([5.0, 0.0]).view(1, 2, 1, 1))
         >>> round(to_mono(rgb).item(), 6), round(rgb.max().item(), 6)

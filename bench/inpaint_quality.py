@@ -1,10 +1,10 @@
 """Inpainting quality on photos: EEI with its embedded PatchMatch against learning-free baselines.
 
-Each photo gets seeded free-form brush-stroke holes (DeepFill v2 style, eei_core.masks.mask_in_ratio_band) in three
+Each photo gets seeded free-form brush-stroke holes (DeepFill v2 style, eei_core.shared.masks.mask_in_ratio_band) in three
 hole-ratio bands, 10-20%, 20-40% and 40-60%. The hole's pixels are zeroed before any method sees them. Methods:
 
 - ``eei``: the paper's pipeline with the embedded external stage: monochrome PatchMatch
-  (eei_core.mono_inpaint.complete_mono), then InternalColorize (eei_core.colorize.internal_colorize, ``--preset``).
+  (eei_core.external.mono_inpaint.complete_mono), then InternalColorize (eei_core.internal.colorize.internal_colorize, ``--preset``).
 - ``pm-rgb``: the same PatchMatch on the RGB image directly (channels matched jointly), no colour stage.
 - ``telea``, ``ns``: OpenCV's Telea (fast marching) and Navier-Stokes inpainting, radius 3
   (``opencv-python-headless``, a benchmark-only dependency).
@@ -36,10 +36,10 @@ from PIL import Image
 
 from bench._report import REPO, machine_description, markdown_table, write_section
 from bench.colorize_quality import load_photos, parse_size
-from eei_core.color import to_mono
-from eei_core.masks import mask_in_ratio_band
-from eei_core.metrics import psnr, ssim
-from eei_core.patchmatch import patchmatch_complete
+from eei_core.external.patchmatch import patchmatch_complete
+from eei_core.shared.color import to_mono
+from eei_core.shared.masks import mask_in_ratio_band
+from eei_core.shared.metrics import psnr, ssim
 
 log = logging.getLogger("bench.inpaint_quality")
 
@@ -85,8 +85,8 @@ def make_inpainters(methods: list[str], preset: str, seed: int) -> dict[str, Inp
     out: dict[str, Inpainter] = {}
     for method in methods:
         if method == "eei":
-            from eei_core.colorize import internal_colorize
-            from eei_core.mono_inpaint import complete_mono
+            from eei_core.external.mono_inpaint import complete_mono
+            from eei_core.internal.colorize import internal_colorize
 
             def eei(image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
                 mono = complete_mono(image, mask, seed=seed)

@@ -9,7 +9,7 @@ chroma of its 3x3 neighbours, with weights that are large where the neighbours h
 ``sigma_r^2`` follows the local luminance variance of the window, with two floors: one keeps the most similar
 neighbour at a weight of at least 1% of a flat region's weight (so a sharp edge still has a way through) and one
 avoids dividing by zero in flat regions. The same sparse system is solved for both chroma channels. Chroma here is the
-``(B - Y, R - Y)`` pair of :func:`eei_core.color.luma_chroma` with the paper's mono weights, so ``Y`` is exactly the
+``(B - Y, R - Y)`` pair of :func:`eei_core.shared.color.luma_chroma` with the paper's mono weights, so ``Y`` is exactly the
 monochrome the pipeline uses, and the result has exactly the given luminance (before clamping to 0..1).
 
 Known pixels are eliminated from the system (``A_uu x_u = W_uk x_k``), which gives the same solution as the full
@@ -23,9 +23,9 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 import torch
 
-from eei_core.checks import batch_item, batch_size, binarize_mask, check_image, check_mask, check_same_size
-from eei_core.color import MONO_WEIGHTS
-from eei_core.errors import EEIInputError
+from eei_core.shared.checks import batch_item, batch_size, binarize_mask, check_image, check_mask, check_same_size
+from eei_core.shared.color import MONO_WEIGHTS
+from eei_core.shared.errors import EEIInputError
 
 #: Variance scale and floors of the affinity (see the module docstring).
 VARIANCE_SCALE = 0.6
@@ -128,7 +128,7 @@ def levin_colorize(gray: np.ndarray, color: np.ndarray, known: np.ndarray) -> np
 
 
 def levin_colorize_tensor(mono: torch.Tensor, color: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Levin colorization with the tensor layout of ``eei_core.colorize.internal_colorize``.
+    """Levin colorization with the tensor layout of ``eei_core.internal.colorize.internal_colorize``.
 
     Args:
         mono: ``[B, 1, H, W]`` luminance in 0..1 (known everywhere, e.g. completed by the external stage).

@@ -1,4 +1,4 @@
-"""The benchmark's fixed hole: a centred rectangle (random free-form holes come from :mod:`eei_core.masks`).
+"""The benchmark's fixed hole: a centred rectangle (random free-form holes come from :mod:`eei_core.shared.masks`).
 
 Masks are ``[1, 1, H, W]`` float tensors with 1 = hole, as everywhere in eei_core.
 """

@@ -1,7 +1,7 @@
 """RecolorizeAny fidelity: does re-colouring an inpainter's output bring back the colours the photo had in the hole?
 
 After SD/SDXL/Flux, LaMa or GAN inpainting the hole often carries colours the photo never had (colour bleeding, VAE
-colour shift, seams). This benchmark compares RecolorizeAny (eei_core.recolorize) with the fixes ComfyUI users apply
+colour shift, seams). This benchmark compares RecolorizeAny (eei_core.internal.recolorize) with the fixes ComfyUI users apply
 today, on two kinds of cases whose true colours are known:
 
 - ``migan``: real inpainter outputs, the MI-GAN example triples (original photo, hole mask, MI-GAN result) in
@@ -9,7 +9,7 @@ today, on two kinds of cases whose true colours are known:
   structure is MI-GAN's own invention, so no colour fix can reach the original there: these cases show whether a fix
   makes things better or worse in practice.
 - ``hue``, ``field``, ``leak``: synthetic colour bleeding (bench/corruptions.py) on the dev photos with seeded
-  free-form holes (eei_core.masks): the hole keeps the photo's exact luminance and gets wrong chroma (a global hue /
+  free-form holes (eei_core.shared.masks): the hole keeps the photo's exact luminance and gets wrong chroma (a global hue /
   saturation shift, a smooth low-frequency colour cast, or the colour of one side smeared in). The exact answer is
   the photo, so these measure colour restoration alone.
 
@@ -66,9 +66,9 @@ from PIL import Image, ImageDraw, ImageFont
 from bench._report import REPO, machine_description, markdown_table, write_section
 from bench.colour_match import color_matcher_fix, lab_meanstd_fix, levin_fix, recolorize_fix
 from bench.corruptions import CORRUPTIONS, corrupt
-from eei_core.color import to_mono
-from eei_core.masks import mask_in_ratio_band
-from eei_core.metrics import lab_chroma_error, psnr, ssim
+from eei_core.shared.color import to_mono
+from eei_core.shared.masks import mask_in_ratio_band
+from eei_core.shared.metrics import lab_chroma_error, psnr, ssim
 
 log = logging.getLogger("bench.recolorize_fidelity")
 
@@ -256,7 +256,7 @@ def make_fixes(methods: list[str], seed: int, mask_grow: int | None) -> dict[str
         elif m in RECOLORIZE:
             config = m.split("-", 1)[1]
             if extra:
-                from eei_core.recolorize import recolorize
+                from eei_core.internal.recolorize import recolorize
 
                 fixes[m] = functools.partial(_recolorize_with, recolorize, config=config, seed=seed, **extra)
             else:
@@ -524,7 +524,7 @@ def main(argv: list[str] | None = None) -> None:
     if "raw" not in methods:
         methods.insert(0, "raw")  # every delta is measured against it
     notes: list[str] = []
-    if any(m in methods for m in RECOLORIZE) and importlib.util.find_spec("eei_core.recolorize") is None:
+    if any(m in methods for m in RECOLORIZE) and importlib.util.find_spec("eei_core.internal.recolorize") is None:
         methods = [m for m in methods if m not in RECOLORIZE]
         notes.append("RecolorizeAny was not run: eei_core/recolorize.py does not exist yet.")
         log.warning(notes[-1])
@@ -575,7 +575,7 @@ def main(argv: list[str] | None = None) -> None:
         f"{size_text}. `migan`: MI-GAN example results ({n_by_kind.get('migan', 0)} cases over its 4 subsets; the "
         "hole's content is MI-GAN's own invention, so the ground truth is not reachable there). Synthetic: dev "
         f"photos with a seeded free-form hole ({HOLE_BAND[0]:.0%}..{HOLE_BAND[1]:.0%} of the image, "
-        "eei_core.masks), luminance exact, chroma corrupted "
+        "eei_core.shared.masks), luminance exact, chroma corrupted "
         "(bench/corruptions.py; out-of-gamut colours are desaturated at constant luma rather than clipped, so the "
         "luminance stays exact). Methods: `raw` = the input; `recolorize-*` = RecolorizeAny presets with the node's "
         "defaults (mask_grow 0; a hue shift of the whole hole turned back, then the inpainter's colour kept where it "

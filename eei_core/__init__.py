@@ -3,12 +3,12 @@
 Pure PyTorch; never imports ComfyUI. Tensors are ``[B, C, H, W]`` float in 0..1; masks ``[B, 1, H, W]`` with 1 = hole.
 """
 
-from .color import luma_chroma, rgb_from_luma_chroma, rgb_to_lab, to_mono
-from .colorize import PRESETS, ColorizeConfig, internal_colorize
-from .errors import EEICancelled, EEIInputError
-from .hints import Hint, hints_to_json, parse_hints, rasterize_hints
-from .pyramid import pyramid_sizes
-from .recolorize import recolorize
+from .internal.colorize import PRESETS, ColorizeConfig, internal_colorize
+from .internal.hints import Hint, hints_to_json, parse_hints, rasterize_hints
+from .internal.recolorize import recolorize
+from .shared.color import luma_chroma, rgb_from_luma_chroma, rgb_to_lab, to_mono
+from .shared.errors import EEICancelled, EEIInputError
+from .shared.pyramid import pyramid_sizes
 
 __version__ = "0.1.0"
 

@@ -17,13 +17,13 @@ from typing import Callable, Iterator
 
 import torch
 
-from .checks import check_same_size
-from .colorize import PRESETS, internal_colorize
-from .errors import EEICancelled, EEIInputError
-from .hints import parse_hints
-from .io import load_gray, load_image, load_mask, save_image
-from .progress import ProgressFn
-from .recolorize import DEFAULT_MASK_GROW, recolorize
+from .internal.colorize import PRESETS, internal_colorize
+from .internal.hints import parse_hints
+from .internal.recolorize import DEFAULT_MASK_GROW, recolorize
+from .shared.checks import check_same_size
+from .shared.errors import EEICancelled, EEIInputError
+from .shared.io import load_gray, load_image, load_mask, save_image
+from .shared.progress import ProgressFn
 
 #: ``--inpainter-colour`` -> ``recolorize(keep_agreeing_colour=...)``.
 INPAINTER_COLOUR = {"auto": None, "keep": True, "replace": False}
@@ -33,7 +33,7 @@ ASSETS = Path(__file__).resolve().parent / "assets"
 
 @contextmanager
 def progress_bar(description: str) -> Iterator[ProgressFn]:
-    """A tqdm bar on stderr fed by a :data:`~eei_core.progress.ProgressFn`."""
+    """A tqdm bar on stderr fed by a :data:`~eei_core.shared.progress.ProgressFn`."""
     from tqdm import tqdm
 
     bar = tqdm(total=1, desc=description, file=sys.stderr, unit="step", dynamic_ncols=True, leave=False)
@@ -99,7 +99,7 @@ def _recolorize(args: argparse.Namespace) -> dict:
 
 
 def _demo(args: argparse.Namespace) -> dict:
-    from .mono_inpaint import complete_mono
+    from .external.mono_inpaint import complete_mono
 
     out_dir = Path(args.out)
     image = load_image(ASSETS / "astronaut.png")
@@ -174,7 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the output paths and seconds as JSON")
     p.set_defaults(handler=_demo)
 
-    for module in ("cli_inpaint", "train_external"):
+    for module in ("cli_inpaint", "external.train_external"):
         try:
             mod = __import__(f"{__package__}.{module}", fromlist=["add_parser"])
         except ImportError as exc:  # an optional subcommand whose module is missing must not break the others

@@ -15,9 +15,9 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-from .checks import binarize_mask, check_same_size
-from .errors import EEIInputError
-from .mono_inpaint import complete_mono, resolve_device
+from .external.mono_inpaint import complete_mono, resolve_device
+from .shared.checks import binarize_mask, check_same_size
+from .shared.errors import EEIInputError
 
 log = logging.getLogger(__name__)
 
@@ -89,8 +89,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         EEIInputError: unreadable files, a mask whose size differs from the image's, a mask with no hole pixel
             left known, a bad model file, or an output folder that does not exist.
     """
-    from .colorize import internal_colorize
-    from .io import load_image, load_mask, save_image
+    from .internal.colorize import internal_colorize
+    from .shared.io import load_image, load_mask, save_image
 
     start = time.perf_counter()
     out = _check_writable(args.out, "--out")
@@ -101,7 +101,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     device = resolve_device(args.device, image)
     model = None
     if args.model:
-        from .mono_model import load_mono_model
+        from .external.mono_model import load_mono_model
 
         model = load_mono_model(args.model, device=device)
 

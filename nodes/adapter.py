@@ -12,8 +12,8 @@ from __future__ import annotations
 import torch
 from PIL import Image
 
-from ..eei_core.checks import batch_size, check_same_size
-from ..eei_core.errors import EEIInputError
+from ..eei_core.shared.checks import batch_size, check_same_size
+from ..eei_core.shared.errors import EEIInputError
 
 
 def _shape(t: torch.Tensor) -> str:
@@ -62,7 +62,7 @@ def to_torch(
     """Convert a node's image and mask inputs, in the order given (images first, then masks).
 
     All given inputs must have the size of the first one (the error names both inputs and their sizes) and batch
-    sizes that follow the one batch rule (:func:`eei_core.checks.batch_size`). Optional inputs may be ``None`` and
+    sizes that follow the one batch rule (:func:`eei_core.shared.checks.batch_size`). Optional inputs may be ``None`` and
     stay ``None``.
 
     Example:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from comfy_api.latest import io, ui
 
-from ..eei_core.hints import DEFAULT_RADIUS, parse_hints
+from ..eei_core.internal.hints import DEFAULT_RADIUS, parse_hints
 from . import inputs, sockets
 
 

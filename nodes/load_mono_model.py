@@ -5,7 +5,7 @@ from __future__ import annotations
 import folder_paths
 from comfy_api.latest import io
 
-from ..eei_core.mono_model import load_mono_model
+from ..eei_core.external.mono_model import load_mono_model
 from . import inputs, models, sockets
 
 

@@ -14,7 +14,7 @@ EXTENSIONS = {".safetensors"}
 def model_names() -> list[str]:
     """Loadable models of the folder: training-state files that `eei train-external` writes beside a model (optimizer
     state, not a network to load) are left out."""
-    from ..eei_core.train_external import STATE_SUFFIX
+    from ..eei_core.external.train_external import STATE_SUFFIX
 
     return [n for n in folder_paths.get_filename_list(FOLDER) if not n.endswith(STATE_SUFFIX)]
 

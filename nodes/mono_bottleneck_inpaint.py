@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from comfy_api.latest import io
 
-from ..eei_core.errors import EEIInputError
-from ..eei_core.mono_inpaint import complete_mono
+from ..eei_core.external.mono_inpaint import complete_mono
+from ..eei_core.shared.errors import EEIInputError
 from . import inputs, runtime, sockets
 from .adapter import to_comfy, to_torch
 

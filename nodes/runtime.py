@@ -11,10 +11,9 @@ from __future__ import annotations
 import time
 from typing import Any, Callable
 
-import torch
-
 import comfy.model_management
 import comfy.utils
+import torch
 
 from .adapter import preview_to_pil
 
@@ -41,7 +40,7 @@ def cancel_check() -> None:
 
 
 class Progress:
-    """A :data:`eei_core.progress.ProgressFn` moving the running node's progress bar."""
+    """A :data:`eei_core.shared.progress.ProgressFn` moving the running node's progress bar."""
 
     def __init__(self) -> None:
         self._bar: comfy.utils.ProgressBar | None = None

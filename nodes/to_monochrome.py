@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from comfy_api.latest import io
 
-from ..eei_core.color import MONO_WEIGHTS, to_mono
+from ..eei_core.shared.color import MONO_WEIGHTS, to_mono
 from . import inputs
 from .adapter import to_comfy, to_torch
 

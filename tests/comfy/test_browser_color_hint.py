@@ -14,9 +14,8 @@ import json
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
-
 from browser_util import browser, frontend  # noqa: F401  (pytest fixtures)
+from PIL import Image
 
 WORKFLOW = Path(__file__).resolve().parents[2] / "workflows" / "EEI-3-color-hints.json"
 W, H = 96, 64

@@ -14,9 +14,8 @@ import time
 
 import numpy as np
 import pytest
-from PIL import Image
-
 from harness import ComfyError, execution_error, status_events
+from PIL import Image
 
 pytestmark = pytest.mark.comfy
 
@@ -252,7 +251,7 @@ def test_mono_bottleneck_inpaint_patchmatch(comfy_server, scene):
 
 
 def test_mono_model_from_models_folder(comfy_server, scene, tmp_path):
-    from eei_core.train_external import train_external
+    from eei_core.external.train_external import train_external
 
     # A model trained by `eei train-external` (a few steps on generated photos) must load and run in the node.
     photos = tmp_path / "photos"

@@ -12,10 +12,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
-
 from browser_util import browser, frontend  # noqa: F401  (pytest fixtures)
 from harness import PACK_NAME
+from PIL import Image
 
 WORKFLOWS_DIR = Path(__file__).resolve().parents[2] / "workflows"
 WORKFLOWS = sorted(p.stem for p in WORKFLOWS_DIR.glob("*.json"))

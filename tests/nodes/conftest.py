@@ -38,4 +38,4 @@ def adapter(pack):
 @pytest.fixture(scope="session")
 def input_error(pack):
     """The pack's own EEIInputError class (the package is loaded under another name than ``eei_core``)."""
-    return importlib.import_module(f"{PACK}.eei_core.errors").EEIInputError
+    return importlib.import_module(f"{PACK}.eei_core.shared.errors").EEIInputError

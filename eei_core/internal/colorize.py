@@ -1,0 +1,512 @@
+"""Internal colour restoration: learn, on one image, how its gray maps to colour, and fill the hole with it.
+
+Two presets share one pyramid of generators G0..GN (coarse to fine, :class:`~eei_core.internal.generator.ColorGenerator`):
+
+``paper``
+    Wang, Ouyang & Chen (CVPR 2021) as published: G0 sees gray, Gn sees gray + the bilinearly upsampled output of
+    G(n-1); each predicts RGB and is trained on the known pixels of the whole image (masked MSE), Adam, iterations
+    [500, 1000, 1000], learning rates [0.01, 0.005, 0.003].
+
+``fast`` (default)
+    Keeps the structure and fixes the failure the paper names (equal grays mapped to different colours, because a
+    per-pixel gray->colour mapping has no notion of *where*). Colour is first spread into the hole by edge-aware
+    propagation (:mod:`eei_core.internal.propagate`, the closed-form method of Levin et al. 2004); the generators then learn
+    the *correction* to that propagation, predicting chroma only (luminance stays exactly the mono input). To have
+    something to learn from, holes are simulated in the known region (copies of the real hole moved elsewhere), the
+    propagation is re-run without them, and the generators learn to map (gray, propagated chroma) to the true chroma
+    there. Further simulated holes, and the ring of known pixels around the real hole, are held out to measure how
+    much of the correction generalises; the correction is scaled by the smallest least-squares factor in 0..1 found
+    on them, so a correction that does not help is switched off.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass, replace
+from typing import Literal, Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..shared.checks import batch_item, batch_size, binarize_mask, check_image, check_mask, check_same_size
+from ..shared.color import fit_to_gamut, luma_chroma, rgb_from_luma_chroma, to_mono
+from ..shared.device import resolve_device
+from ..shared.errors import EEIInputError
+from ..shared.masks import grow_mask
+from ..shared.progress import CancelFn, ProgressFn, StepCounter, check_cancel
+from ..shared.pyramid import auto_levels, downsample_image, downsample_mask, pyramid_sizes
+from .generator import ColorGenerator
+from .hints import Hint, rasterize_hints
+from .propagate import propagate
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ColorizeConfig:
+    """Settings of :func:`internal_colorize`. Per-level lists run coarsest to finest.
+
+    When the level count differs from the list length, the lists are resampled (first entry for the coarsest level,
+    last for the finest).
+
+    Attributes:
+        mode: "rgb" (the paper: generators predict RGB from gray) or "prior" (fast: chroma correction of the
+            propagation prior, trained on simulated holes).
+        levels: pyramid levels, ``None`` to choose from the image size.
+        iterations / learning_rates: per level.
+        width / blocks: generator feature channels and residual blocks.
+        keep_luminance: put the mono input back as the luminance of the result inside the hole.
+        hint_weight: loss weight of a hinted pixel relative to a known one.
+        train_scale: the finest training level is this fraction of the image size (the correction is smooth, so
+            it is learned at reduced size and upsampled; 1.0 trains at full size).
+        simulated_holes: how many moved copies of the hole are used for training.
+        validation_holes: further copies held out to measure how much of the learned correction to trust.
+        trust: combine the held-out holes' least-squares scales by their minimum (cautious) or mean.
+        early_stop: stop a level when the loss has improved by less than this fraction over ``patience`` steps.
+    """
+
+    name: str
+    mode: Literal["rgb", "prior"]
+    levels: int | None
+    iterations: tuple[int, ...]
+    learning_rates: tuple[float, ...]
+    width: int = 32
+    blocks: int = 9
+    keep_luminance: bool = True
+    hint_weight: float = 10.0
+    train_scale: float = 1.0
+    simulated_holes: int = 0
+    validation_holes: int = 3
+    trust: Literal["min", "mean"] = "min"
+    early_stop: float = 0.0
+    patience: int = 50
+    propagation_iterations: int = 300
+    preview_every: int = 25
+
+
+PRESETS: dict[str, ColorizeConfig] = {
+    "fast": ColorizeConfig(
+        name="fast",
+        mode="prior",
+        levels=2,
+        iterations=(150, 150),
+        learning_rates=(0.002, 0.002),
+        width=32,
+        blocks=3,
+        keep_luminance=True,
+        train_scale=0.5,
+        simulated_holes=4,
+        early_stop=0.002,
+        patience=40,
+    ),
+    "paper": ColorizeConfig(
+        name="paper",
+        mode="rgb",
+        levels=3,
+        iterations=(500, 1000, 1000),
+        learning_rates=(0.01, 0.005, 0.003),
+        width=32,
+        blocks=9,
+        keep_luminance=True,
+    ),
+}
+
+
+def resolve_config(config: str | ColorizeConfig) -> ColorizeConfig:
+    """A preset by name, or the given config."""
+    if isinstance(config, ColorizeConfig):
+        return config
+    if config not in PRESETS:
+        raise EEIInputError(f"unknown preset {config!r}; choose one of {', '.join(PRESETS)}")
+    return PRESETS[config]
+
+
+def per_level(values: Sequence, levels: int) -> list:
+    """Resample a per-level list to ``levels`` entries, keeping its first and last entries at the ends.
+
+    Example:
+        >>> per_level([500, 1000, 1000], 2)
+        [500, 1000]
+    """
+    if len(values) == levels:
+        return list(values)
+    if levels == 1:
+        return [values[-1]]
+    return [values[round(i * (len(values) - 1) / (levels - 1))] for i in range(levels)]
+
+
+def init_generator(net: nn.Module, generator: torch.Generator) -> None:
+    """Seeded Kaiming-uniform initialisation (as torch's default), drawn from ``generator`` instead of global state."""
+    for m in net.modules():
+        if isinstance(m, nn.Conv2d):
+            fan_in = m.in_channels * m.kernel_size[0] * m.kernel_size[1]
+            bound = 1.0 / math.sqrt(fan_in)
+            with torch.no_grad():
+                m.weight.copy_(torch.empty(m.weight.shape).uniform_(-bound, bound, generator=generator))
+                if m.bias is not None:
+                    m.bias.copy_(torch.empty(m.bias.shape).uniform_(-bound, bound, generator=generator))
+
+
+class _Trainer:
+    """Runs one level's optimisation: Adam with a one-cycle schedule, early stopping, progress and cancel."""
+
+    def __init__(self, counter: StepCounter, cfg: ColorizeConfig) -> None:
+        self.counter = counter
+        self.cfg = cfg
+
+    def fit(self, net: nn.Module, loss_fn, steps: int, lr: float, level: int, preview_fn=None) -> None:
+        check_cancel(self.counter.cancel)
+        opt = torch.optim.Adam(net.parameters(), lr=lr, betas=(0.5, 0.999) if self.cfg.mode == "rgb" else (0.9, 0.999))
+        sched = (
+            torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.15)
+            if self.cfg.mode == "prior"
+            else torch.optim.lr_scheduler.MultiStepLR(opt, milestones=[int(steps * 0.8)], gamma=0.1)
+        )
+        net.train()
+        best = math.inf
+        since_best = 0
+        for step in range(steps):
+            loss = loss_fn(step)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            value = float(loss.detach())
+            preview = None
+            if preview_fn is not None and self.counter.progress is not None and (step + 1) % self.cfg.preview_every == 0:
+                preview = preview_fn()
+            if self.cfg.early_stop > 0:
+                if value < best * (1.0 - self.cfg.early_stop):
+                    best, since_best = value, 0
+                else:
+                    since_best += 1
+                if since_best >= self.cfg.patience and step >= steps // 3:
+                    self.counter.step(level, preview, count=steps - step)
+                    break
+            self.counter.step(level, preview)
+        net.eval()
+
+
+def trainable_sizes(height: int, width: int, levels: int) -> list[tuple[int, int]]:
+    """Pyramid sizes without the levels of a single pixel, where BatchNorm cannot train (at least the finest)."""
+    sizes = pyramid_sizes(height, width, levels)
+    return [s for s in sizes[:-1] if s[0] * s[1] > 1] + [sizes[-1]]
+
+
+def _hint_maps(
+    hints: Sequence[Hint] | None, sizes: list[tuple[int, int]], full: tuple[int, int], like: torch.Tensor
+) -> list[tuple[torch.Tensor, torch.Tensor]] | None:
+    """Rasterised hints (colour ``[1,3,h,w]``, weight ``[1,1,h,w]``) at each pyramid size, or ``None``."""
+    if not hints:
+        return None
+    return [
+        rasterize_hints(hints, s[0], s[1], device=like.device, dtype=like.dtype, scale=s[1] / full[1]) for s in sizes
+    ]
+
+
+def _colorize_rgb(
+    mono: torch.Tensor,
+    color: torch.Tensor,
+    mask: torch.Tensor,
+    hints: Sequence[Hint] | None,
+    cfg: ColorizeConfig,
+    levels: int,
+    generator: torch.Generator,
+    counter: StepCounter,
+) -> torch.Tensor:
+    """The paper's progressive colorizer on one image: returns raw RGB ``[1, 3, H, W]``."""
+    sizes = trainable_sizes(mono.shape[-2], mono.shape[-1], levels)
+    dropped = levels - len(sizes)
+    iterations = per_level(cfg.iterations, levels)[dropped:]
+    rates = per_level(cfg.learning_rates, levels)[dropped:]
+    if dropped:
+        counter.step(0, None, count=sum(per_level(cfg.iterations, levels)[:dropped]))
+    monos = [downsample_image(mono, s) for s in sizes]
+    colors = [downsample_image(color, s) for s in sizes]
+    knowns = [1.0 - downsample_mask(mask, s) for s in sizes]
+    hint_maps = _hint_maps(hints, sizes, tuple(mono.shape[-2:]), mono)
+    trainer = _Trainer(counter, cfg)
+    previous: torch.Tensor | None = None
+    for n, size in enumerate(sizes):
+        inputs = monos[n] if previous is None else torch.cat([monos[n], _upsample(previous, size)], dim=1)
+        target, weight = colors[n], knowns[n]
+        if hint_maps is not None:
+            h_color, h_weight = hint_maps[n]
+            target = torch.where(h_weight > 0, h_color, target)
+            weight = torch.maximum(weight, h_weight * cfg.hint_weight)
+        net = ColorGenerator(inputs.shape[1], 3, cfg.width, cfg.blocks).to(mono.device, mono.dtype)
+        init_generator(net, generator)
+        denom = weight.sum().clamp(min=1e-8) * 3
+
+        def loss_fn(_step: int, net=net, inputs=inputs, target=target, weight=weight, denom=denom) -> torch.Tensor:
+            return (((net(inputs) - target) ** 2) * weight).sum() / denom
+
+        def preview_fn(net=net, inputs=inputs) -> torch.Tensor:
+            with torch.no_grad():
+                net.eval()
+                out = net(inputs).clamp(0, 1)
+                net.train()
+                return out
+
+        trainer.fit(net, loss_fn, iterations[n], rates[n], n, preview_fn)
+        with torch.no_grad():
+            previous = net(inputs)
+    assert previous is not None
+    return previous
+
+
+def _upsample(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    return F.interpolate(x, size=size, mode="bilinear", align_corners=False)
+
+
+def simulated_holes(mask: torch.Tensor, known: torch.Tensor, count: int, generator: torch.Generator) -> list[torch.Tensor]:
+    """Copies of the hole moved (and randomly mirrored) into the known region, for training and validation.
+
+    Each copy keeps at least half of the hole's area inside known pixels; fewer than ``count`` are returned when the
+    known region is too small to hold them. Returns ``[1, 1, H, W]`` masks (1 = simulated hole).
+    """
+    h, w = mask.shape[-2:]
+    area = float(mask.sum())
+    out: list[torch.Tensor] = []
+    for _ in range(count * 25):
+        if len(out) == count:
+            break
+        dy = int(torch.randint(0, h, (1,), generator=generator))
+        dx = int(torch.randint(0, w, (1,), generator=generator))
+        moved = torch.roll(mask, shifts=(dy, dx), dims=(2, 3))
+        flip = int(torch.randint(0, 4, (1,), generator=generator))
+        if flip & 1:
+            moved = moved.flip(3)
+        if flip & 2:
+            moved = moved.flip(2)
+        sim = moved * known
+        if float(sim.sum()) >= 0.5 * area and float((known * (1.0 - sim)).sum()) > 0:
+            out.append(sim)
+    return out
+
+
+def known_ring(mask: torch.Tensor, known: torch.Tensor) -> torch.Tensor:
+    """The band of known pixels around the hole, a tenth of the hole's side wide (2..16 px): ``[1, 1, H, W]``."""
+    width = int(min(max(round(0.1 * float(mask.sum()) ** 0.5), 2), 16))
+    return grow_mask(mask, width) * known
+
+
+def _colorize_prior(
+    mono: torch.Tensor,
+    color: torch.Tensor,
+    mask: torch.Tensor,
+    hints: Sequence[Hint] | None,
+    cfg: ColorizeConfig,
+    levels: int,
+    generator: torch.Generator,
+    counter: StepCounter,
+) -> torch.Tensor:
+    """The fast colorizer on one image: propagation prior + learned chroma correction; returns RGB ``[1,3,H,W]``."""
+    full = tuple(mono.shape[-2:])
+    _, chroma = luma_chroma(color)
+    known = 1.0 - mask
+    if hints:
+        h_color, h_weight = rasterize_hints(hints, full[0], full[1], device=mono.device, dtype=mono.dtype)
+        _, h_chroma = luma_chroma(h_color)
+        hinted = (h_weight > 0.5).to(mono.dtype)
+        chroma = torch.where(hinted > 0, h_chroma, chroma)
+        known = torch.maximum(known, hinted)
+    prior = propagate(mono, chroma, known, iterations=cfg.propagation_iterations, cancel=counter.cancel)
+    n_val = cfg.validation_holes
+    sims = simulated_holes(mask, known, cfg.simulated_holes + n_val, generator)
+    steps_here = sum(per_level(cfg.iterations, levels))
+    if len(sims) < n_val + 1 or steps_here == 0 or full[0] * full[1] < 2:
+        # No room in the known region to simulate a hole: the propagation is the answer.
+        counter.step(levels - 1, None, count=steps_here)
+        return rgb_from_luma_chroma(mono, prior)
+    # One more held-out hole: the ring of known pixels around the real hole, the content most like what is missing.
+    # A correction that fails there (say, a colour learned elsewhere painted over hair) is switched off.
+    ring = known_ring(mask, known)
+    if float(ring.sum()) > 0:
+        sims.append(ring)
+        n_val += 1
+    train_sims = sims[: len(sims) - n_val]
+
+    top = (max(1, round(full[0] * cfg.train_scale)), max(1, round(full[1] * cfg.train_scale)))
+    if min(top) < 8:
+        top = full
+    sizes = trainable_sizes(top[0], top[1], levels)
+    dropped = levels - len(sizes)
+    iterations = per_level(cfg.iterations, levels)[dropped:]
+    rates = per_level(cfg.learning_rates, levels)[dropped:]
+    if dropped:
+        counter.step(0, None, count=sum(per_level(cfg.iterations, levels)[:dropped]))
+    # Examples: (gray, propagated chroma without the simulated hole, the simulated hole, true chroma).
+    examples = []
+    for sim in sims:
+        sim_prior = propagate(
+            mono, chroma, known * (1.0 - sim), iterations=cfg.propagation_iterations, cancel=counter.cancel
+        )
+        examples.append((sim_prior, sim))
+    real = (prior, mask)
+
+    def level_inputs(n: int, sim_prior: torch.Tensor, sim: torch.Tensor, previous: torch.Tensor | None):
+        size = sizes[n]
+        parts = [downsample_image(mono, size), downsample_image(sim_prior, size), downsample_mask(sim, size)]
+        if previous is not None:
+            parts.append(_upsample(previous, size))
+        return torch.cat(parts, dim=1)
+
+    trainer = _Trainer(counter, cfg)
+    targets = [downsample_image(chroma, s) for s in sizes]
+    previous_outputs: list[torch.Tensor | None] = [None] * (len(examples) + 1)
+    for n, size in enumerate(sizes):
+        inputs = [
+            level_inputs(n, p, s, previous_outputs[i]) for i, (p, s) in enumerate(examples + [real])
+        ]
+        in_channels = inputs[0].shape[1]
+        net = ColorGenerator(in_channels, 2, cfg.width, cfg.blocks).to(mono.device, mono.dtype)
+        init_generator(net, generator)
+        # Zero the last layer so training starts from the propagation itself.
+        with torch.no_grad():
+            net.tail[-1].weight.zero_()
+            net.tail[-1].bias.zero_()
+        train_idx = list(range(len(train_sims)))
+        weights = [downsample_image(s, size) for _, s in examples]
+        priors = [downsample_image(p, size) for p, _ in examples + [real]]
+
+        def loss_fn(step: int, net=net, inputs=inputs, weights=weights, priors=priors, target=targets[n]):
+            i = train_idx[step % len(train_idx)]
+            pred = priors[i] + net(inputs[i]) * (weights[i] > 0)
+            return (((pred - target) ** 2) * weights[i]).sum() / weights[i].sum().clamp(min=1e-8) / 2
+
+        def preview_fn(net=net, inputs=inputs, priors=priors, n=n) -> torch.Tensor:
+            with torch.no_grad():
+                net.eval()
+                corr = net(inputs[-1]) * downsample_mask(mask, sizes[n])
+                net.train()
+                return rgb_from_luma_chroma(downsample_image(mono, sizes[n]), priors[-1] + corr).clamp(0, 1)
+
+        trainer.fit(net, loss_fn, iterations[n], rates[n], n, preview_fn)
+        with torch.no_grad():
+            for i, x in enumerate(inputs):
+                hole = downsample_mask(examples[i][1] if i < len(examples) else mask, size)
+                previous_outputs[i] = priors[i] + net(x) * hole
+
+    def correction(i: int, hole: torch.Tensor) -> torch.Tensor:
+        out = previous_outputs[i]
+        assert out is not None
+        base = downsample_image(examples[i][0] if i < len(examples) else prior, sizes[-1])
+        return _upsample(out - base, full) * hole
+
+    # How much of the correction generalises: the least-squares scale on each held-out simulated hole; the smallest
+    # is used, because a correction that misleads on one hole can mislead on the real one.
+    scales = []
+    for i in range(len(examples) - n_val, len(examples)):
+        val_prior, val_sim = examples[i]
+        val_corr = correction(i, val_sim)
+        num = float((val_corr * (chroma - val_prior) * val_sim).sum())
+        den = float((val_corr * val_corr).sum())
+        scales.append(num / den if den > 1e-12 else 0.0)
+    scale = min(max(min(scales) if cfg.trust == "min" else sum(scales) / len(scales), 0.0), 1.0)
+    log.debug("fast colorizer: correction scales %s on the held-out holes, using %.3f", scales, scale)
+    return rgb_from_luma_chroma(mono, prior + scale * correction(len(examples), mask))
+
+
+def internal_colorize(
+    mono: torch.Tensor,
+    color: torch.Tensor,
+    mask: torch.Tensor,
+    hints: Sequence[Hint] | None = None,
+    *,
+    config: str | ColorizeConfig = "fast",
+    levels: int | None = None,
+    seed: int = 0,
+    keep_luminance: bool | None = None,
+    composite: bool = True,
+    progress: ProgressFn | None = None,
+    cancel: CancelFn | None = None,
+    device: str | torch.device | None = None,
+) -> torch.Tensor:
+    """Restore colour in the hole from the image's own known colours (the paper's internal stage).
+
+    Args:
+        mono: ``[B, 1, H, W]`` in 0..1, the completed monochrome (an RGB ``[B, 3, H, W]`` is converted).
+        color: ``[B, 3, H, W]`` in 0..1, colour reference; only pixels outside the hole are read.
+        mask: ``[B, 1, H, W]``, 1 = hole (soft masks are thresholded at 0.5).
+        hints: user colour points, treated as known colours (weighted) at every level.
+        config: "fast" (default), "paper", or a :class:`ColorizeConfig`.
+        levels: pyramid levels; ``None`` = the preset's (or chosen from the size when the preset has none).
+        seed: seeds a ``torch.Generator`` for weights and sampling: same seed, same result on CPU.
+        keep_luminance: put ``mono`` back as the luminance inside the hole (``None`` = the preset's default).
+        composite: known pixels of the result equal ``color`` exactly; ``False`` returns the raw estimate.
+        progress: called as ``progress(level, step, total, preview)``.
+        cancel: called every step; raising or returning True stops the run.
+        device: where to compute ("auto", "cpu", "cuda", ...); ``None`` follows the inputs.
+
+    Returns:
+        ``[B, 3, H, W]`` in 0..1 on the device of ``color``. Batches follow the one batch rule (a batch of one is
+        reused, equal batches pair); each item is learned on its own.
+
+    Raises:
+        EEIInputError: bad shapes, sizes that differ, NaNs, a mask with no known pixel.
+
+    Example:
+        >>> rgb = torch.rand(1, 3, 16, 16)
+        >>> hole = torch.zeros(1, 1, 16, 16); hole[..., 4:8, 4:8] = 1
+        >>> out = internal_colorize(to_mono(rgb), rgb, hole, config="fast")
+        >>> bool((out * (1 - hole) == rgb * (1 - hole)).all())
+        True
+    """
+    cfg = resolve_config(config)
+    check_image(mono, "mono", channels=(1, 3, 4))
+    check_image(color, "color", channels=(1, 3, 4))
+    check_mask(mask)
+    check_same_size(color, mono, "color", "mono")
+    check_same_size(color, mask, "color", "mask")
+    if mono.shape[1] != 1:
+        mono = to_mono(mono)
+    if color.shape[1] == 1:
+        color = color.expand(-1, 3, -1, -1)
+    color = color[:, :3]
+    if levels is not None and levels < 1:
+        raise EEIInputError(f"levels must be >= 1 (or None for automatic), got {levels}")
+    out_device = color.device
+    dev = resolve_device(device, color)
+    batch = batch_size({"mono": mono, "color": color, "mask": mask})
+    mask = binarize_mask(mask)
+    for i in range(mask.shape[0]):
+        if float(mask[i].min()) > 0.5:
+            raise EEIInputError(
+                f"mask of batch item {i} covers the whole image: there is no known colour to learn from; "
+                "leave part of the image unmasked (mask 0 = known) or give colour hints on a known image"
+            )
+    if keep_luminance is None:
+        keep_luminance = cfg.keep_luminance
+    h, w = color.shape[-2:]
+    n_levels = levels or cfg.levels or auto_levels(h, w)
+    per_item = sum(per_level(cfg.iterations, n_levels))
+    counter = StepCounter(per_item * batch, progress, cancel)
+    generator = torch.Generator(device="cpu").manual_seed(int(seed))
+
+    results = []
+    for i in range(batch):
+        m = batch_item(mono, i).to(dev, torch.float32)
+        c = batch_item(color, i).to(dev, torch.float32)
+        k = batch_item(mask, i).to(dev, torch.float32)
+        if float(k.max()) < 0.5:
+            counter.step(n_levels - 1, None, count=per_item)
+            results.append(batch_item(color, i).clone())
+            continue
+        run = _colorize_rgb if cfg.mode == "rgb" else _colorize_prior
+        with torch.enable_grad():
+            raw = run(m, c, k, hints, cfg, n_levels, generator, counter)
+        if keep_luminance:
+            raw = fit_to_gamut(m, luma_chroma(raw)[1])
+        raw = raw.clamp(0.0, 1.0)
+        if composite:
+            raw = k * raw + (1.0 - k) * c
+        results.append(raw.to(out_device, color.dtype))
+    return torch.cat(results, dim=0)
+
+
+def with_overrides(config: str | ColorizeConfig, **changes) -> ColorizeConfig:
+    """A copy of a preset with some fields changed (for experiments and benchmarks)."""
+    return replace(resolve_config(config), **changes)

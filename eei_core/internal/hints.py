@@ -1,0 +1,188 @@
+"""User colour points ("hints"): parsing from JSON and rasterising onto an image grid.
+
+A hint pins a colour at a point; the colorizer treats hinted pixels as known (with a weight) so it reproduces the
+colour there and propagates it into the hole.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+import torch
+
+from ..shared.errors import EEIInputError
+
+#: Radius in pixels for points that do not give one.
+DEFAULT_RADIUS = 3.0
+
+
+@dataclass(frozen=True)
+class Hint:
+    """One colour point.
+
+    Attributes:
+        x, y: position as a fraction of width and height, 0..1 (0, 0 = top-left corner).
+        color: sRGB colour, three floats in 0..1.
+        radius: disc radius in pixels of the full-resolution image.
+    """
+
+    x: float
+    y: float
+    color: tuple[float, float, float]
+    radius: float = DEFAULT_RADIUS
+
+    def to_dict(self) -> dict[str, Any]:
+        r, g, b = (round(c * 255) for c in self.color)
+        return {"x": self.x, "y": self.y, "color": f"#{r:02x}{g:02x}{b:02x}", "radius": self.radius}
+
+
+_HEX = re.compile(r"^#?([0-9a-fA-F]{6}|[0-9a-fA-F]{3})$")
+_RGB_FN = re.compile(r"^rgb\(\s*(\d{1,3})\s*,\s*(\d{1,3})\s*,\s*(\d{1,3})\s*\)$", re.I)
+
+
+def parse_color(value: Any, where: str = "color") -> tuple[float, float, float]:
+    """A colour from ``"#rrggbb"``, ``"#rgb"``, ``"rgb(r, g, b)"`` (0..255), or a list of three numbers.
+
+    A list of integers is read as 0..255; a list with any float is read as 0..1.
+
+    Example:
+        >>> parse_color("#ff8000")
+        (1.0, 0.5019607843137255, 0.0)
+    """
+    if isinstance(value, str):
+        text = value.strip()
+        m = _HEX.match(text)
+        if m:
+            h = m.group(1)
+            if len(h) == 3:
+                h = "".join(c * 2 for c in h)
+            return tuple(int(h[i : i + 2], 16) / 255.0 for i in (0, 2, 4))  # type: ignore[return-value]
+        m = _RGB_FN.match(text)
+        if m:
+            parts = [int(v) for v in m.groups()]
+            if any(p > 255 for p in parts):
+                raise EEIInputError(f"{where}: {value!r} has a component above 255")
+            return tuple(p / 255.0 for p in parts)  # type: ignore[return-value]
+        raise EEIInputError(f"{where}: {value!r} is not a colour; use '#rrggbb', '#rgb' or 'rgb(r, g, b)'")
+    if isinstance(value, (list, tuple)) and len(value) == 3 and all(_is_number(v) for v in value):
+        if all(isinstance(v, int) for v in value):
+            if any(v < 0 or v > 255 for v in value):
+                raise EEIInputError(f"{where}: integer components must be 0..255, got {list(value)}")
+            return tuple(v / 255.0 for v in value)  # type: ignore[return-value]
+        if any(v < 0 or v > 1 for v in value):
+            raise EEIInputError(f"{where}: float components must be 0..1, got {list(value)}")
+        return tuple(float(v) for v in value)  # type: ignore[return-value]
+    raise EEIInputError(f"{where}: {value!r} is not a colour; use '#rrggbb', 'rgb(r, g, b)' or [r, g, b]")
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _coordinate(point: dict[str, Any], key: str, where: str) -> float:
+    if key not in point:
+        raise EEIInputError(f"{where}: missing '{key}' (a fraction of the image {'width' if key == 'x' else 'height'})")
+    v = point[key]
+    if not _is_number(v):
+        raise EEIInputError(f"{where}: '{key}' must be a number in 0..1, got {v!r}")
+    if not 0.0 <= float(v) <= 1.0:
+        raise EEIInputError(f"{where}: '{key}' = {v} is outside 0..1 (coordinates are fractions of the image size)")
+    return float(v)
+
+
+def parse_hints(source: str | Iterable[Any] | None, default_radius: float = DEFAULT_RADIUS) -> list[Hint]:
+    """Hints from JSON text or already-decoded data.
+
+    Accepts a list of objects ``{"x": 0..1, "y": 0..1, "color": ..., "radius": pixels (optional)}``, or an object
+    ``{"points": [...]}``. Empty text gives no hints.
+
+    Raises:
+        EEIInputError: bad JSON, a point that is not an object, coordinates outside 0..1, a bad colour string,
+            wrong types or a negative radius; the message says which point.
+
+    Example:
+        >>> parse_hints('[{"x": 0.5, "y": 0.25, "color": "#ff0000"}]')[0].color
+        (1.0, 0.0, 0.0)
+    """
+    if source is None:
+        return []
+    data: Any = source
+    if isinstance(source, str):
+        if not source.strip():
+            return []
+        try:
+            data = json.loads(source)
+        except json.JSONDecodeError as exc:
+            raise EEIInputError(
+                f"hints are not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno}); expected a list like "
+                '[{"x": 0.5, "y": 0.5, "color": "#ff0000", "radius": 4}]'
+            ) from None
+    if isinstance(data, dict) and "points" in data:
+        data = data["points"]
+    if isinstance(data, (str, bytes, dict)) or not isinstance(data, Iterable):
+        raise EEIInputError(f"hints must be a list of points, got {type(data).__name__}")
+    hints = []
+    for i, point in enumerate(data):
+        where = f"hint {i}"
+        if isinstance(point, Hint):
+            hints.append(point)
+            continue
+        if not isinstance(point, dict):
+            raise EEIInputError(f"{where}: expected an object with x, y and color, got {point!r}")
+        x = _coordinate(point, "x", where)
+        y = _coordinate(point, "y", where)
+        if "color" not in point:
+            raise EEIInputError(f"{where}: missing 'color' (e.g. \"#ff0000\")")
+        color = parse_color(point["color"], f"{where} color")
+        radius = point.get("radius", default_radius)
+        if radius is None:
+            radius = default_radius
+        if not _is_number(radius) or radius < 0:
+            raise EEIInputError(f"{where}: 'radius' must be a number >= 0 (pixels), got {radius!r}")
+        hints.append(Hint(x, y, color, float(radius)))
+    return hints
+
+
+def hints_to_json(hints: Iterable[Hint]) -> str:
+    """JSON text that :func:`parse_hints` reads back to the same hints (colours rounded to 8 bits)."""
+    return json.dumps([h.to_dict() for h in hints])
+
+
+def rasterize_hints(
+    hints: Iterable[Hint],
+    height: int,
+    width: int,
+    device: torch.device | str | None = None,
+    dtype: torch.dtype = torch.float32,
+    scale: float = 1.0,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Draw hints as discs on an ``height x width`` grid.
+
+    Args:
+        scale: level size / full size, so radii shrink with the pyramid level; every hint covers at least its
+            nearest pixel at any level.
+
+    Returns:
+        ``color [1, 3, H, W]`` (0 where no hint) and ``weight [1, 1, H, W]`` in 0..1 (1 inside a disc, a linear falloff
+        over one pixel at the rim). Where discs overlap, the later hint wins.
+    """
+    color = torch.zeros(1, 3, height, width, device=device, dtype=dtype)
+    weight = torch.zeros(1, 1, height, width, device=device, dtype=dtype)
+    ys = torch.arange(height, device=device, dtype=dtype).view(-1, 1) + 0.5
+    xs = torch.arange(width, device=device, dtype=dtype).view(1, -1) + 0.5
+    for h in hints:
+        cx, cy = h.x * width, h.y * height
+        r = max(h.radius * scale, 0.5)
+        dist = torch.sqrt((xs - cx) ** 2 + (ys - cy) ** 2)
+        disc = (r + 0.5 - dist).clamp(0.0, 1.0)
+        nearest_y = min(int(cy), height - 1)
+        nearest_x = min(int(cx), width - 1)
+        disc[nearest_y, nearest_x] = 1.0
+        on = disc > 0
+        c = torch.tensor(h.color, device=device, dtype=dtype).view(3, 1, 1)
+        color[0] = torch.where(on, c.expand(3, height, width), color[0])
+        weight[0, 0] = torch.where(on, disc, weight[0, 0])
+    return color, weight
