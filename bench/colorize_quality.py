@@ -5,15 +5,21 @@ outside a hole. A colorizer fills in the hole's colour and is scored against the
 image and over the hole, SSIM, CIE a*b* chroma error in the hole, seconds per image). Holes: a centred rectangle of
 22.5% of the area and irregular DeepFill v2 free-form strokes covering 20-25% (seeded per image).
 
-Methods: ``paper`` and ``fast`` (eei_core.internal.colorize.internal_colorize presets), ``levin`` (Levin et al. 2004,
-bench/levin.py) and ``mean`` (mean chroma of the known pixels, bench/baselines.py).
+Methods: ``paper`` and ``fast`` (eei_core.internal.colorize.internal_colorize presets), ``prop`` (``fast``'s
+edge-aware propagation alone, without the learned correction), ``levin`` (Levin et al. 2004, bench/levin.py: an exact
+solve at full size, RGB clipped as in the authors' code) and ``mean`` (mean chroma of the known pixels,
+bench/baselines.py).
+
+Photos are reported in two halves (bench/split.py): ``tune``, the only ones tuning decisions look at, and
+``held-out``, never tuned on.
 
 Run from the repository root::
 
-    python -m bench.colorize_quality --methods fast,levin,mean,paper --paper-limit 3
+    python -m bench.colorize_quality --methods fast,prop,levin,mean,paper --paper-limit 3
+    python -m bench.colorize_quality --hires --methods fast,prop,levin     # the largest real photos, native size
 
-The mean table is printed and written into BENCHMARKS.md (section ``colorize_quality``); ``--csv`` keeps per-image
-rows. ``paper`` takes many minutes per image on a CPU, hence ``--paper-limit`` (and ``--fast-limit``); when a method ran on
+The mean table is printed and written into BENCHMARKS.md (section ``colorize_quality``, or
+``colorize_quality_hires``); ``--csv`` keeps per-image rows. ``paper`` takes many minutes per image on a CPU, hence ``--paper-limit`` (and ``--fast-limit``); when a method ran on
 fewer images, a second table compares every method on that common subset.
 """
 
@@ -39,6 +45,7 @@ from bench._report import REPO, machine_description, markdown_table, write_secti
 from bench.baselines import mean_chroma_fill
 from bench.levin import levin_colorize_tensor
 from bench.masks import DEFAULT_AREA, centre_rect_mask
+from bench.split import SPLITS, split_of
 from eei_core.shared.color import to_mono
 from eei_core.shared.masks import mask_in_ratio_band
 from eei_core.shared.metrics import lab_chroma_error, psnr, ssim
@@ -46,7 +53,18 @@ from eei_core.shared.metrics import lab_chroma_error, psnr, ssim
 log = logging.getLogger("bench.colorize_quality")
 
 DEFAULT_PHOTOS = REPO.parent / "shared" / "data" / "dev" / "photos"
-ALL_METHODS = ("paper", "fast", "levin", "mean")
+ALL_METHODS = ("paper", "fast", "prop", "levin", "mean")
+DEV = REPO.parent / "shared" / "data" / "dev"
+#: The largest real photos in the dev data, for the native-size row: the originals of the diffusion pairs (the four
+#: comfyex cases share one Yosemite photo; the outpainting one is padded with grey, so left out) and the two largest
+#: Set14 photos.
+HIRES_PHOTOS = (
+    DEV / "diffusion_pairs" / "comfyex_sd2inpaint_cat" / "image.png",
+    DEV / "diffusion_pairs" / "kolors_inpaint_4" / "image.png",
+    DEV / "diffusion_pairs" / "inpaintanything_fill_sample4" / "image.png",
+    DEV / "photos" / "set14_barbara.png",
+    DEV / "photos" / "set14_monarch.png",
+)
 MASK_KINDS = ("rect", "free")
 #: Set14 files that are not photographs (a drawing and a slide screenshot); left out unless --include-non-photos.
 NON_PHOTOS = ("comic", "ppt3")
@@ -109,21 +127,25 @@ def load_photo(path: Path, size: tuple[int, int] | int | None) -> torch.Tensor |
 
 
 def load_photos(
-    folder: Path, size: tuple[int, int] | int | None, limit: int = 0, include_non_photos: bool = False
+    folder: Path | list[Path], size: tuple[int, int] | int | None, limit: int = 0, include_non_photos: bool = False
 ) -> list[tuple[str, torch.Tensor]]:
-    """``(name, [1, 3, H, W])`` for the RGB colour photos of ``folder`` in name order, at most ``limit`` (0 = all)."""
-    paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in (".png", ".jpg", ".jpeg", ".bmp", ".tif"))
+    """``(name, [1, 3, H, W])`` for the RGB colour photos of ``folder`` in name order (or the files listed), at most
+    ``limit`` (0 = all). A photo named ``image`` is named after its folder."""
+    if isinstance(folder, list):
+        paths = [p for p in folder if p.is_file()]
+    else:
+        paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in (".png", ".jpg", ".jpeg", ".bmp", ".tif"))
     if not include_non_photos:
         paths = [p for p in paths if not any(p.stem.endswith(n) for n in NON_PHOTOS)]
     photos: list[tuple[str, torch.Tensor]] = []
     for p in paths:
         img = load_photo(p, size)
         if img is not None:
-            photos.append((p.stem, img))
+            photos.append((p.parent.name if p.stem == "image" else p.stem, img))
         if limit and len(photos) >= limit:
             break
     if not photos:
-        raise SystemExit(f"no RGB photos found in {folder}")
+        raise SystemExit(f"no RGB photos found in {folder if isinstance(folder, Path) else 'the listed files'}")
     return photos
 
 
@@ -138,11 +160,13 @@ def make_mask(kind: str, height: int, width: int, name: str, seed: int) -> torch
 def make_colorizers(methods: list[str], seed: int, device: str | None) -> dict[str, Colorizer]:
     out: dict[str, Colorizer] = {}
     for method in methods:
-        if method in ("paper", "fast"):
-            from eei_core.internal.colorize import internal_colorize  # the lead's module; only needed for these methods
+        if method in ("paper", "fast", "prop"):
+            from eei_core.internal.colorize import internal_colorize, with_overrides
+
+            preset = with_overrides("fast", iterations=(0, 0)) if method == "prop" else method
 
             def run(
-                mono: torch.Tensor, color: torch.Tensor, mask: torch.Tensor, preset: str = method
+                mono: torch.Tensor, color: torch.Tensor, mask: torch.Tensor, preset: str = preset
             ) -> torch.Tensor:
                 return internal_colorize(mono, color, mask, config=preset, seed=seed, device=device)
 
@@ -171,24 +195,35 @@ def save_strip(path: Path, tiles: list[torch.Tensor]) -> None:
     Image.fromarray((strip * 255).round().astype(np.uint8)).save(path)
 
 
-HEADER = ["mask", "method", "images", "PSNR", "PSNR hole", "SSIM", "SSIM hole", "ΔE ab hole", "s / image"]
+HEADER = ["photos", "mask", "method", "images", "PSNR", "PSNR hole", "SSIM", "SSIM hole", "ΔE ab hole",
+          "above levin (hole)", "s / image"]
 
 
 def summarise(rows: list[Row], methods: list[str], masks: list[str], images: set[str] | None = None) -> list[list]:
+    """Mean rows per photo half (and all photos), mask kind and method; ``above levin`` counts images whose hole PSNR
+    is above Levin's by more than 0.05 dB and below it by more than 0.05 dB."""
     table = []
-    for kind in masks:
-        for method in methods:
-            sel = [r for r in rows if r.mask == kind and r.method == method and (images is None or r.image in images)]
-            if not sel:
-                continue
+    levin = {(r.image, r.mask): r.psnr_hole for r in rows if r.method == "levin"}
+    groups = [(s, {r.image for r in rows if split_of(r.image) == s}) for s in SPLITS] + [
+        ("all", {r.image for r in rows})]
+    for group, names in groups:
+        for kind in masks:
+            for method in methods:
+                sel = [r for r in rows if r.mask == kind and r.method == method and r.image in names
+                       and (images is None or r.image in images)]
+                if not sel:
+                    continue
 
-            def mean(field: str) -> float:
-                return float(np.mean([getattr(r, field) for r in sel]))
+                def mean(field: str, sel: list[Row] = sel) -> float:
+                    return float(np.mean([getattr(r, field) for r in sel]))
 
-            table.append(
-                [kind, method, len(sel), mean("psnr"), mean("psnr_hole"), f"{mean('ssim'):.4f}",
-                 f"{mean('ssim_hole'):.4f}", mean("chroma_hole"), mean("seconds")]
-            )
+                paired = [r.psnr_hole - levin[(r.image, r.mask)] for r in sel if (r.image, r.mask) in levin]
+                above = "-" if method == "levin" or not paired else (
+                    f"{sum(d > 0.05 for d in paired)} up / {sum(d < -0.05 for d in paired)} down")
+                table.append(
+                    [group, kind, method, len(sel), mean("psnr"), mean("psnr_hole"), f"{mean('ssim'):.4f}",
+                     f"{mean('ssim_hole'):.4f}", mean("chroma_hole"), above, mean("seconds")]
+                )
     return table
 
 
@@ -197,6 +232,8 @@ def main(argv: list[str] | None = None) -> None:
         description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter
     )
     parser.add_argument("--photos", type=Path, default=DEFAULT_PHOTOS, help="folder of photos (png/jpg)")
+    parser.add_argument("--hires", action="store_true",
+                        help="the largest real dev photos at native size instead (section colorize_quality_hires)")
     parser.add_argument("--size", default="256x384",
                         help="'HxW' (resize to cover + centre crop, orientation kept) or N (longer side N); "
                         "'0' keeps the original size (default 256x384, the paper's protocol)")
@@ -224,10 +261,11 @@ def main(argv: list[str] | None = None) -> None:
     bad = [m for m in masks if m not in MASK_KINDS]
     if bad:
         raise SystemExit(f"unknown mask kind(s) {bad}; choose from {', '.join(MASK_KINDS)}")
-    size = None if args.size == "0" else parse_size(args.size)
+    size = None if args.size == "0" or args.hires else parse_size(args.size)
     colorizers = make_colorizers(methods, args.seed, args.device)
 
-    photos = load_photos(args.photos, size, args.limit, args.include_non_photos)
+    source: Path | list[Path] = list(HIRES_PHOTOS) if args.hires else args.photos
+    photos = load_photos(source, size, args.limit, args.include_non_photos)
     if args.save:
         args.save.mkdir(parents=True, exist_ok=True)
 
@@ -261,16 +299,26 @@ def main(argv: list[str] | None = None) -> None:
                 writer.writerow([r.image, r.mask, r.method] + [f"{v:.6g}" for v in (
                     r.psnr, r.psnr_hole, r.ssim, r.ssim_hole, r.chroma_hole, r.seconds)])
 
-    size_text = "original size" if size is None else (f"longer side {size}" if isinstance(size, int) else
-                                                      f"{size[0]}x{size[1]} (HxW, portrait swapped)")
+    if size is None:
+        size_text = "native size (" + ", ".join(f"{p.shape[-1]}x{p.shape[-2]}" for _, p in photos) + ")"
+    elif isinstance(size, int):
+        size_text = f"longer side {size}"
+    else:
+        size_text = f"{size[0]}x{size[1]} (HxW, portrait swapped)"
     command = "python -m bench.colorize_quality " + shlex.join(argv if argv is not None else sys.argv[1:])
+    where = f"`{args.photos.name}/`"
+    if args.hires:
+        where = "the largest real photos in `../shared/data/dev` (" + ", ".join(n for n, _ in photos) + ")"
     parts = [
+        "## Colorization quality at native size (largest dev photos)\n" if args.hires else
         "## Colorization quality (Table 3 protocol)\n",
-        f"{len(photos)} colour photos from `{args.photos.name}/` at {size_text}; mono = 0.30R+0.59G+0.11B given everywhere, "
+        f"{len(photos)} colour photos from {where} at {size_text}; mono = 0.30R+0.59G+0.11B given everywhere, "
         f"colour given outside the hole; rect = centred {DEFAULT_AREA:.1%} rectangle, free = seeded DeepFill v2 "
         f"free-form strokes covering {FREE_FORM_BAND[0]:.0%}-{FREE_FORM_BAND[1]:.0%}. PSNR in dB; ΔE ab = mean "
         "CIE a*b* distance in the hole; "
-        "SSIM hole = SSIM map averaged over the hole.\n",
+        "SSIM hole = SSIM map averaged over the hole; photos: `tune` = the half tuning decisions look at, `held-out` = "
+        "never tuned on (bench/split.py); above levin = images whose hole PSNR is above / below Levin's by over 0.05 dB."
+        "\n",
         markdown_table(HEADER, summarise(rows, methods, masks)),
     ]
     counts = {m: len({r.image for r in rows if r.method == m}) for m in methods}
@@ -283,7 +331,7 @@ def main(argv: list[str] | None = None) -> None:
     report = "\n".join(parts)
     print(report)
     if not args.no_write:
-        write_section("colorize_quality", report)
+        write_section("colorize_quality_hires" if args.hires else "colorize_quality", report)
 
 
 if __name__ == "__main__":

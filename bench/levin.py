@@ -3,10 +3,11 @@
 The luminance ``Y`` is given everywhere; the chroma of each unknown pixel is asked to be the weighted mean of the
 chroma of its 3x3 neighbours, with weights that are large where the neighbours have a similar luminance:
 
-    U_r - sum_s w_rs U_s = 0      for unknown r,   w_rs ∝ exp(-(Y_r - Y_s)^2 / (2 sigma_r^2)),  sum_s w_rs = 1
+    U_r - sum_s w_rs U_s = 0      for unknown r,   w_rs ∝ exp(-(Y_r - Y_s)^2 / sigma_r^2),  sum_s w_rs = 1
     U_r = given                   for known r
 
-``sigma_r^2`` follows the local luminance variance of the window, with two floors: one keeps the most similar
+``sigma_r^2`` is 0.6 times the luminance variance of the 3x3 window, as in the authors' published code
+(getColorExact.m), with two floors: one keeps the most similar
 neighbour at a weight of at least 1% of a flat region's weight (so a sharp edge still has a way through) and one
 avoids dividing by zero in flat regions. The same sparse system is solved for both chroma channels. Chroma here is the
 ``(B - Y, R - Y)`` pair of :func:`eei_core.shared.color.luma_chroma` with the paper's mono weights, so ``Y`` is exactly the
@@ -56,9 +57,9 @@ def affinity_weights(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     var = (((nb - mean) ** 2 * valid).sum(0) + (centre[0] - mean) ** 2) / count
     diff2 = np.where(valid, (nb - centre) ** 2, np.inf)
     closest = diff2.min(0)
-    sigma2 = np.maximum(VARIANCE_SCALE * var, -closest / (2.0 * np.log(MIN_NEIGHBOUR_WEIGHT)))
+    sigma2 = np.maximum(VARIANCE_SCALE * var, -closest / np.log(MIN_NEIGHBOUR_WEIGHT))
     sigma2 = np.maximum(sigma2, MIN_SIGMA2)
-    weights = np.exp(-diff2 / (2.0 * sigma2))  # exp(-inf) = 0 outside the image
+    weights = np.exp(-diff2 / sigma2)  # exp(-inf) = 0 outside the image
     weights /= weights.sum(0, keepdims=True)
     return weights, valid
 

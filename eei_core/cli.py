@@ -77,7 +77,7 @@ def _colorize(args: argparse.Namespace) -> dict:
     with progress_bar("colorize") as bar:
         out = internal_colorize(
             mono, color, mask, read_hints(args.hints), config=args.preset, levels=args.levels, seed=args.seed,
-            progress=bar, device=args.device,
+            progress=bar, device=args.device, working_size=args.working_size,
         )
     return {"output": str(save_image(out, args.out))}
 
@@ -93,7 +93,7 @@ def _recolorize(args: argparse.Namespace) -> dict:
         out = recolorize(
             image, mask, original, read_hints(args.hints), config=args.preset, mask_grow=args.mask_grow,
             levels=args.levels, seed=args.seed, progress=bar, device=args.device,
-            keep_agreeing_colour=INPAINTER_COLOUR[args.inpainter_colour],
+            keep_agreeing_colour=INPAINTER_COLOUR[args.inpainter_colour], working_size=args.working_size,
         )
     return {"output": str(save_image(out, args.out))}
 
@@ -129,6 +129,8 @@ def _add_common(p: argparse.ArgumentParser, with_hints: bool = True) -> None:
         p.add_argument("--hints", default=None, help="colour hints: inline JSON or a .json file, e.g. "
                        '\'[{"x":0.5,"y":0.4,"color":"#c03020","radius":4}]\'')
     p.add_argument("--device", default="auto", help="auto (GPU when present), cpu or cuda")
+    p.add_argument("--working-size", type=int, default=None,
+                   help="longer side in pixels at which colour is worked out (default 512; 0 = full resolution)")
     p.add_argument("--invert-mask", action="store_true", help="the mask's black pixels are the hole")
     p.add_argument("--json", action="store_true", help="print the output path and seconds as JSON")
 

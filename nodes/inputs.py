@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from comfy_api.latest import io
 
+from ..eei_core.internal.frame import DEFAULT_MAX_SIDE
 from . import sockets
 
 CATEGORY = "image/inpaint/EEI"
@@ -41,4 +42,14 @@ def hints() -> io.Custom.Input:
     return sockets.Hints.Input(
         "hints", optional=True,
         tooltip="Optional colour points from a Color Hint node: the result takes these colours around each point.",
+    )
+
+
+def working_size() -> io.Int.Input:
+    return io.Int.Input(
+        # Optional: prompts saved before this input existed still validate, and get the default.
+        "working_size", default=DEFAULT_MAX_SIDE, min=0, max=8192, step=16, optional=True,
+        tooltip="Longer side, in pixels, at which the colours are worked out: a crop around the hole is shrunk to it "
+        "and the colours are brought back to full resolution along the image's own edges (luminance and the pixels "
+        "outside the hole are never resampled). Larger = slower, rarely better; 0 = full resolution.",
     )

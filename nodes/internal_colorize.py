@@ -35,6 +35,7 @@ class InternalColorize(io.ComfyNode):
                 io.Boolean.Input("composite", default=True,
                                  tooltip="On: known pixels are copied from the image, only the hole is replaced. Off: "
                                  "the whole image is the networks' output."),
+                inputs.working_size(),
                 inputs.hints(),
             ],
             outputs=[io.Image.Output(display_name="image", tooltip="The colourised image.")],
@@ -42,10 +43,10 @@ class InternalColorize(io.ComfyNode):
 
     @classmethod
     def execute(cls, mono, image, mask, preset: str, levels: int, seed: int, keep_luminance: bool,
-                composite: bool, hints=None) -> io.NodeOutput:
+                composite: bool, working_size: int = inputs.DEFAULT_MAX_SIDE, hints=None) -> io.NodeOutput:
         gray, color, hole = to_torch({"mono": mono, "image": image}, {"mask": mask})
         result = runtime.run(
             internal_colorize, to_mono(gray), color, hole, hints, config=preset, levels=levels or None, seed=seed,
-            keep_luminance=keep_luminance, composite=composite,
+            keep_luminance=keep_luminance, composite=composite, working_size=working_size,
         )
         return io.NodeOutput(to_comfy(result, runtime.output_device()))

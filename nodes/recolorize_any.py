@@ -43,6 +43,7 @@ class RecolorizeAny(io.ComfyNode):
                                "inpainter that did not bleed is left alone (a hue shift of the whole hole is turned back first). replace: every hole pixel gets the "
                                "learned colour. auto: keep where it agrees, or replace when hints are connected "
                                "(hints ask for a change)."),
+                inputs.working_size(),
                 inputs.hints(),
             ],
             outputs=[io.Image.Output(display_name="image", tooltip="The re-coloured image.")],
@@ -50,9 +51,10 @@ class RecolorizeAny(io.ComfyNode):
 
     @classmethod
     def execute(cls, image, mask, preset: str, mask_grow: int, levels: int, seed: int,
-                inpainter_colour: str = "auto", original=None, hints=None) -> io.NodeOutput:
+                inpainter_colour: str = "auto", working_size: int = inputs.DEFAULT_MAX_SIDE, original=None,
+                hints=None) -> io.NodeOutput:
         inpainted, reference, hole = to_torch({"image": image, "original": original}, {"mask": mask})
         result = runtime.run(recolorize, inpainted, hole, reference, hints, config=preset, mask_grow=mask_grow,
                              levels=levels or None, seed=seed,
-                             keep_agreeing_colour=INPAINTER_COLOUR[inpainter_colour])
+                             keep_agreeing_colour=INPAINTER_COLOUR[inpainter_colour], working_size=working_size)
         return io.NodeOutput(to_comfy(result, runtime.output_device()))

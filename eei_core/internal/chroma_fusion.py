@@ -34,9 +34,7 @@ import torch.nn.functional as F
 
 from ..shared.color import CHROMA_RANGE, rotate_hue
 from ..shared.filters import masked_blur
-from ..shared.progress import CancelFn
-from .colorize import known_ring, simulated_holes
-from .propagate import propagate
+from .colorize import HeldOut
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +44,8 @@ SMOOTH_FRACTION = 1.0 / 16.0
 ERROR_QUANTILE = 0.5
 #: Distance into the hole (fraction of the longer side) over which the tolerance grows by itself once more.
 DEPTH_FRACTION = 1.0 / 64.0
-#: Held-out copies of the hole for measuring that error (the ring around the hole is added to them).
+#: Held-out copies of the hole for measuring that error (the ring around the hole is added to them), when the
+#: colorizer did not make its own.
 HELD_OUT_HOLES = 3
 #: Hue rotations (degrees) between the inpainter's colour detail and the prediction's below this are estimation
 #: noise; rotations above :data:`ROTATION_TRUSTED_DEG` are undone fully, and in between they are undone in part.
@@ -83,45 +82,32 @@ def smooth_scale(height: int, width: int) -> float:
     return max(1.0, max(height, width) * SMOOTH_FRACTION)
 
 
-def prediction_tolerance(
-    luma: torch.Tensor,
-    chroma: torch.Tensor,
-    mask: torch.Tensor,
-    generator: torch.Generator,
-    propagation_iterations: int = 300,
-    cancel: CancelFn | None = None,
-) -> float:
+def prediction_tolerance(held_out: list[HeldOut], chroma: torch.Tensor) -> float:
     """How far (in chroma units) the colour prior's smooth error typically goes, measured where the truth is known.
 
-    The hole is moved into the known region (:func:`~eei_core.internal.colorize.simulated_holes`) and, with the ring of
-    known pixels around it, hidden from the propagation; the :data:`ERROR_QUANTILE` quantile of the blurred error's
-    magnitude over those held-out pixels is returned.
+    On each held-out copy of the hole (:func:`~eei_core.internal.colorize.held_out_propagations`: the hole moved into
+    the known region, and the ring of known pixels around it) the propagation's error is blurred as the fusion blurs
+    the disagreement; the :data:`ERROR_QUANTILE` quantile of its magnitude over those pixels is returned.
 
     Args:
-        luma: ``[1, 1, H, W]`` in 0..1.
-        chroma: ``[1, 2, H, W]`` colour differences; read outside the hole only.
-        mask: ``[1, 1, H, W]``, 1 = hole.
+        held_out: ``(propagated chroma [1, 2, H, W], held-out copy [1, 1, H, W])`` pairs.
+        chroma: ``[1, 2, H, W]`` the true chroma (read on the held-out copies).
 
     Returns:
-        The tolerance; 0.0 when there is no known pixel to hold out.
+        The tolerance; 0.0 when nothing was held out.
+
+    Example:
+        >>> c = torch.zeros(1, 2, 16, 16); hole = torch.zeros(1, 1, 16, 16); hole[..., 4:8, 4:8] = 1
+        >>> prediction_tolerance([(c + 0.01, hole)], c) > 0.009
+        True
     """
-    known = 1.0 - mask
-    held_out = simulated_holes(mask, known, HELD_OUT_HOLES, generator)
-    ring = known_ring(mask, known)
-    if float(ring.sum()) > 0:
-        held_out.append(ring)
-    sigma = smooth_scale(*luma.shape[-2:])
+    if not held_out:
+        return 0.0
+    sigma = smooth_scale(*chroma.shape[-2:])
     errors = []
-    for hole in held_out:
-        if float((known * (1.0 - hole)).sum()) < 1:
-            continue
-        estimate = propagate(
-            luma, chroma, known * (1.0 - hole), iterations=propagation_iterations, cancel=cancel
-        )
+    for estimate, hole in held_out:
         smooth = masked_blur(estimate - chroma, hole, sigma).norm(dim=1, keepdim=True)
         errors.append(smooth[hole > 0.5])
-    if not errors:
-        return 0.0
     return float(torch.quantile(torch.cat(errors).float(), ERROR_QUANTILE))
 
 
@@ -171,20 +157,24 @@ def hue_shift(inpainter: torch.Tensor, predicted: torch.Tensor, mask: torch.Tens
     return angle * trust
 
 
-def fuse_chroma(
+def fusion_correction(
     inpainter: torch.Tensor,
     predicted: torch.Tensor,
     mask: torch.Tensor,
     tolerance: float,
     validated: torch.Tensor | None = None,
-) -> torch.Tensor:
-    """Chroma of the hole: the inpainter's, with a hue shift undone (:func:`hue_shift`), minus the part of its smooth
-    disagreement with ``predicted`` that the predictor's error does not explain.
+) -> tuple[float, torch.Tensor]:
+    """What the fusion changes in the inpainter's chroma: a hue turn and a smooth correction.
+
+    The fused chroma is ``rotate_hue(inpainter, -angle) - correction`` in the hole (:func:`apply_fusion`): the
+    inpainter's hue shift is undone (:func:`hue_shift`), and the part of its smooth disagreement with ``predicted``
+    that the predictor's error does not explain is removed. The correction is smooth (a blur of the hole's size
+    scale), so it is computed at the working size and can be brought to full size bilinearly.
 
     Args:
         inpainter: ``[1, 2, H, W]`` the other inpainter's colour differences (B - Y, R - Y).
         predicted: ``[1, 2, H, W]`` the colorizer's.
-        mask: ``[1, 1, H, W]``, 1 = hole; only the hole is fused (the result equals ``inpainter`` outside).
+        mask: ``[1, 1, H, W]``, 1 = hole.
         tolerance: base tolerance from :func:`prediction_tolerance`; 0 gives ``predicted``'s smooth colour with the
             inpainter's detail.
         validated: ``[1, 2, H, W]`` the estimate whose error ``tolerance`` measured (the propagation), when
@@ -194,7 +184,45 @@ def fuse_chroma(
             colour is trusted more. A hue shift is then measured against ``validated`` too.
 
     Returns:
-        ``[1, 2, H, W]`` chroma.
+        The hue angle in radians and the correction ``[1, 2, H, W]`` (defined everywhere, a smooth field; only its
+        values in the hole are used).
+    """
+    hole = (mask > 0.5).to(inpainter.dtype)
+    h, w = mask.shape[-2:]
+    source = inpainter
+    angle = hue_shift(inpainter, predicted if validated is None else validated, hole)
+    if angle:
+        log.info("the inpainter shifted the hole's hue by %.0f degrees; turning it back", math.degrees(angle))
+        source = rotate_hue(inpainter, -angle)
+    sigma = smooth_scale(h, w)
+    smooth = masked_blur(source - predicted, hole, sigma)
+    length = max(1.0, max(h, w) * DEPTH_FRACTION)
+    # Past 16 lengths the tolerance is so large that nothing but a gross disagreement is corrected anyway.
+    tau = tolerance * (1.0 + distance_to_known(hole, int(16 * length)) / length)
+    if validated is not None:
+        tau = tau + masked_blur(predicted - validated, hole, sigma).norm(dim=1, keepdim=True)
+    keep = (tau / smooth.norm(dim=1, keepdim=True).clamp(min=1e-12)).square().clamp(max=1.0)
+    return angle, smooth * (1.0 - keep)
+
+
+def apply_fusion(inpainter: torch.Tensor, angle: float, correction: torch.Tensor) -> torch.Tensor:
+    """The fused chroma ``rotate_hue(inpainter, -angle) - correction`` (both ``[1, 2, H, W]``, same size)."""
+    source = rotate_hue(inpainter, -angle) if angle else inpainter
+    return source - correction
+
+
+def fuse_chroma(
+    inpainter: torch.Tensor,
+    predicted: torch.Tensor,
+    mask: torch.Tensor,
+    tolerance: float,
+    validated: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """Chroma of the hole at one size: the inpainter's, with a hue shift undone, minus the part of its smooth
+    disagreement with ``predicted`` that the predictor's error does not explain (:func:`fusion_correction`).
+
+    Returns:
+        ``[1, 2, H, W]`` chroma; equal to ``inpainter`` outside the hole.
 
     Example:
         >>> m = torch.zeros(1, 1, 16, 16); m[..., 4:12, 4:12] = 1
@@ -206,22 +234,6 @@ def fuse_chroma(
         >>> round(float(fuse_chroma(slight, pred, m, 0.005)[0, 0, 8, 8]), 4)
         0.005
     """
+    angle, correction = fusion_correction(inpainter, predicted, mask, tolerance, validated)
     hole = (mask > 0.5).to(inpainter.dtype)
-    h, w = mask.shape[-2:]
-    source = inpainter
-    angle = hue_shift(inpainter, predicted if validated is None else validated, hole)
-    if angle:
-        log.info("the inpainter shifted the hole's hue by %.0f degrees; turning it back", math.degrees(angle))
-        source = rotate_hue(inpainter, -angle)
-    disagreement = source - predicted
-    sigma = smooth_scale(h, w)
-    smooth = masked_blur(disagreement, hole, sigma)
-    detail = disagreement - smooth
-    length = max(1.0, max(h, w) * DEPTH_FRACTION)
-    # Past 16 lengths the tolerance is so large that nothing but a gross disagreement is corrected anyway.
-    tau = tolerance * (1.0 + distance_to_known(hole, int(16 * length)) / length)
-    if validated is not None:
-        tau = tau + masked_blur(predicted - validated, hole, sigma).norm(dim=1, keepdim=True)
-    keep = (tau / smooth.norm(dim=1, keepdim=True).clamp(min=1e-12)).square().clamp(max=1.0)
-    fused = predicted + smooth * keep + detail
-    return hole * fused + (1.0 - hole) * inpainter
+    return hole * apply_fusion(inpainter, angle, correction) + (1.0 - hole) * inpainter

@@ -30,13 +30,22 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..shared.checks import batch_item, batch_size, binarize_mask, check_image, check_mask, check_same_size
+from ..shared.checks import (
+    batch_item,
+    batch_size,
+    binarize_mask,
+    check_image,
+    check_known_pixels,
+    check_mask,
+    check_same_size,
+)
 from ..shared.color import fit_to_gamut, luma_chroma, rgb_from_luma_chroma, to_mono
 from ..shared.device import resolve_device
 from ..shared.errors import EEIInputError
 from ..shared.masks import grow_mask
 from ..shared.progress import CancelFn, ProgressFn, StepCounter, check_cancel
 from ..shared.pyramid import auto_levels, downsample_image, downsample_mask, pyramid_sizes
+from .frame import CONTEXT, DEFAULT_MAX_SIDE, WorkingFrame, plan_frame, upsample_guided
 from .generator import ColorGenerator
 from .hints import Hint, rasterize_hints
 from .propagate import propagate
@@ -59,8 +68,14 @@ class ColorizeConfig:
         width / blocks: generator feature channels and residual blocks.
         keep_luminance: put the mono input back as the luminance of the result inside the hole.
         hint_weight: loss weight of a hinted pixel relative to a known one.
-        train_scale: the finest training level is this fraction of the image size (the correction is smooth, so
-            it is learned at reduced size and upsampled; 1.0 trains at full size).
+        working_size: longer side, in pixels, of the size the colour is estimated at (a crop around the hole is
+            shrunk to it, and the chroma brought back along the full-resolution luminance, see
+            :mod:`~eei_core.internal.frame`); 0 works at full size.
+        context: context kept around the hole's bounding box, in multiples of its longer side; ``None`` = the whole
+            image.
+        train_scale: the finest training level is this fraction of the working size (the correction is smooth, so
+            it is learned at reduced size and upsampled; 1.0 trains at the working size).
+        train_max_side: ... and its longer side is at most this many pixels (0 = no limit).
         simulated_holes: how many moved copies of the hole are used for training.
         validation_holes: further copies held out to measure how much of the learned correction to trust.
         trust: combine the held-out holes' least-squares scales by their minimum (cautious) or mean.
@@ -76,7 +91,10 @@ class ColorizeConfig:
     blocks: int = 9
     keep_luminance: bool = True
     hint_weight: float = 10.0
+    working_size: int = DEFAULT_MAX_SIDE
+    context: float | None = CONTEXT
     train_scale: float = 1.0
+    train_max_side: int = 0
     simulated_holes: int = 0
     validation_holes: int = 3
     trust: Literal["min", "mean"] = "min"
@@ -93,10 +111,13 @@ PRESETS: dict[str, ColorizeConfig] = {
         levels=2,
         iterations=(150, 150),
         learning_rates=(0.002, 0.002),
-        width=32,
+        # Width 16 and a 160-pixel finest training level: 2.5x faster than width 32 at half the working size, for
+        # 0.11 dB of hole PSNR on 21 cases of the tune half of the dev photos at 256x384 (26.93 against 27.04 dB).
+        width=16,
         blocks=3,
         keep_luminance=True,
         train_scale=0.5,
+        train_max_side=160,
         simulated_holes=4,
         early_stop=0.002,
         patience=40,
@@ -121,6 +142,28 @@ def resolve_config(config: str | ColorizeConfig) -> ColorizeConfig:
     if config not in PRESETS:
         raise EEIInputError(f"unknown preset {config!r}; choose one of {', '.join(PRESETS)}")
     return PRESETS[config]
+
+
+def check_working_size(side: int) -> int:
+    """A working size in pixels: 0 (full size) or at least 16.
+
+    Raises:
+        EEIInputError: anything else.
+    """
+    if side != 0 and side < 16:
+        raise EEIInputError(f"working_size must be 0 (full size) or at least 16 pixels, got {side}")
+    return int(side)
+
+
+def count_levels(cfg: ColorizeConfig, levels: int | None, height: int, width: int) -> int:
+    """Pyramid levels for an image: ``levels``, else the preset's, else chosen from the size.
+
+    Raises:
+        EEIInputError: ``levels`` below 1.
+    """
+    if levels is not None and levels < 1:
+        raise EEIInputError(f"levels must be >= 1 (or None for automatic), got {levels}")
+    return levels or cfg.levels or auto_levels(height, width)
 
 
 def per_level(values: Sequence, levels: int) -> list:
@@ -293,6 +336,45 @@ def known_ring(mask: torch.Tensor, known: torch.Tensor) -> torch.Tensor:
     return grow_mask(mask, width) * known
 
 
+#: A held-out copy of the hole: (the propagation's chroma ``[1, 2, H, W]`` computed without it, the copy
+#: ``[1, 1, H, W]``), where the true chroma is known, so the colour prior's error can be measured there.
+HeldOut = tuple[torch.Tensor, torch.Tensor]
+
+
+def held_out_propagations(
+    mono: torch.Tensor,
+    chroma: torch.Tensor,
+    mask: torch.Tensor,
+    known: torch.Tensor,
+    count: int,
+    generator: torch.Generator,
+    propagation_iterations: int = 300,
+    cancel: CancelFn | None = None,
+) -> list[HeldOut]:
+    """``count`` copies of the hole moved into the known region, plus the ring of known pixels around the hole, each
+    hidden from the propagation in turn: where the colour prior can be checked against the truth.
+
+    Args:
+        mono: ``[1, 1, H, W]``; chroma: ``[1, 2, H, W]`` (read where ``known``); mask: ``[1, 1, H, W]``, 1 = hole;
+        known: ``[1, 1, H, W]``, 1 = known (the complement of the hole, plus hinted pixels).
+
+    Returns:
+        ``(propagated chroma without the copy, the copy)`` pairs; the ring comes last. Copies that would leave no known
+        pixel are skipped.
+    """
+    holes = simulated_holes(mask, known, count, generator)
+    ring = known_ring(mask, known)
+    if float(ring.sum()) > 0:
+        holes.append(ring)
+    out = []
+    for hole in holes:
+        rest = known * (1.0 - hole)
+        if float(rest.sum()) < 1:
+            continue
+        out.append((propagate(mono, chroma, rest, iterations=propagation_iterations, cancel=cancel), hole))
+    return out
+
+
 def _colorize_prior(
     mono: torch.Tensor,
     color: torch.Tensor,
@@ -302,8 +384,12 @@ def _colorize_prior(
     levels: int,
     generator: torch.Generator,
     counter: StepCounter,
-) -> torch.Tensor:
-    """The fast colorizer on one image: propagation prior + learned chroma correction; returns RGB ``[1,3,H,W]``."""
+) -> tuple[torch.Tensor, list[HeldOut]]:
+    """The fast colorizer on one image: propagation prior + learned chroma correction.
+
+    Returns RGB ``[1, 3, H, W]`` and the propagations it made with a copy of the hole held out (none when it trained
+    nothing), which the fusion reuses.
+    """
     full = tuple(mono.shape[-2:])
     _, chroma = luma_chroma(color)
     known = 1.0 - mask
@@ -320,7 +406,7 @@ def _colorize_prior(
     if len(sims) < n_val + 1 or steps_here == 0 or full[0] * full[1] < 2:
         # No room in the known region to simulate a hole: the propagation is the answer.
         counter.step(levels - 1, None, count=steps_here)
-        return rgb_from_luma_chroma(mono, prior)
+        return rgb_from_luma_chroma(mono, prior), []
     # One more held-out hole: the ring of known pixels around the real hole, the content most like what is missing.
     # A correction that fails there (say, a colour learned elsewhere painted over hair) is switched off.
     ring = known_ring(mask, known)
@@ -329,7 +415,10 @@ def _colorize_prior(
         n_val += 1
     train_sims = sims[: len(sims) - n_val]
 
-    top = (max(1, round(full[0] * cfg.train_scale)), max(1, round(full[1] * cfg.train_scale)))
+    train_scale = cfg.train_scale
+    if cfg.train_max_side:
+        train_scale = min(train_scale, cfg.train_max_side / max(full))
+    top = (max(1, round(full[0] * train_scale)), max(1, round(full[1] * train_scale)))
     if min(top) < 8:
         top = full
     sizes = trainable_sizes(top[0], top[1], levels)
@@ -389,25 +478,80 @@ def _colorize_prior(
             for i, x in enumerate(inputs):
                 hole = downsample_mask(examples[i][1] if i < len(examples) else mask, size)
                 previous_outputs[i] = priors[i] + net(x) * hole
+        scale = _trusted_scale(examples[len(examples) - n_val :], previous_outputs[len(examples) - n_val :], chroma, full,
+                               cfg.trust)
+        if scale <= 0.0 and n < len(sizes) - 1:
+            # The coarse correction does not generalise to a single held-out hole; the finer levels (four times the
+            # cost each) would only refine it, and the validation would switch it off anyway.
+            log.debug("fast colorizer: no generalising correction at level %d; finer levels skipped", n)
+            counter.step(n, None, count=sum(iterations[n + 1 :]))
+            break
 
-    def correction(i: int, hole: torch.Tensor) -> torch.Tensor:
-        out = previous_outputs[i]
-        assert out is not None
-        base = downsample_image(examples[i][0] if i < len(examples) else prior, sizes[-1])
-        return _upsample(out - base, full) * hole
+    log.debug("fast colorizer: using %.3f of the learned correction", scale)
+    out = previous_outputs[-1]
+    assert out is not None
+    correction = _upsample(out - downsample_image(prior, out.shape[-2:]), full) * mask
+    # Every simulated hole, the training ones included, was held out from its own propagation: all of them measure the
+    # propagation's error, which the fusion's tolerance is made of.
+    return rgb_from_luma_chroma(mono, prior + scale * correction), examples
 
-    # How much of the correction generalises: the least-squares scale on each held-out simulated hole; the smallest
-    # is used, because a correction that misleads on one hole can mislead on the real one.
+
+def _trusted_scale(
+    held_out: list[HeldOut], outputs: list[torch.Tensor | None], chroma: torch.Tensor, full: tuple[int, int], trust: str
+) -> float:
+    """How much of a learned correction generalises: on each held-out hole, the least-squares scale of the correction
+    (``output - its prior``, brought to full size) against the true residual ``chroma - prior``, clipped to 0..1.
+
+    The smallest scale is used (``trust="min"``), because a correction that misleads on one hole can mislead on the
+    real one; ``"mean"`` averages them.
+    """
     scales = []
-    for i in range(len(examples) - n_val, len(examples)):
-        val_prior, val_sim = examples[i]
-        val_corr = correction(i, val_sim)
-        num = float((val_corr * (chroma - val_prior) * val_sim).sum())
-        den = float((val_corr * val_corr).sum())
+    for (prior, hole), out in zip(held_out, outputs):
+        assert out is not None
+        corr = _upsample(out - downsample_image(prior, out.shape[-2:]), full) * hole
+        num = float((corr * (chroma - prior) * hole).sum())
+        den = float((corr * corr).sum())
         scales.append(num / den if den > 1e-12 else 0.0)
-    scale = min(max(min(scales) if cfg.trust == "min" else sum(scales) / len(scales), 0.0), 1.0)
-    log.debug("fast colorizer: correction scales %s on the held-out holes, using %.3f", scales, scale)
-    return rgb_from_luma_chroma(mono, prior + scale * correction(len(examples), mask))
+    log.debug("fast colorizer: correction scales %s on the held-out holes", scales)
+    if not scales:
+        return 0.0
+    return min(max(min(scales) if trust == "min" else sum(scales) / len(scales), 0.0), 1.0)
+
+
+@dataclass
+class WorkingColour:
+    """The internal stage's colour estimate for one image at its working size.
+
+    Attributes:
+        rgb: ``[1, 3, h, w]`` raw estimate (not clamped, luminance not yet put back).
+        held_out: held-out propagations (see :func:`held_out_propagations`); empty when the preset made none.
+    """
+
+    rgb: torch.Tensor
+    held_out: list[HeldOut]
+
+
+def colorize_working(
+    mono: torch.Tensor,
+    color: torch.Tensor,
+    mask: torch.Tensor,
+    hints: Sequence[Hint] | None,
+    cfg: ColorizeConfig,
+    levels: int,
+    generator: torch.Generator,
+    counter: StepCounter,
+) -> WorkingColour:
+    """Estimate the colour of one image's hole at its working size (no checks, no resizing).
+
+    Args:
+        mono: ``[1, 1, h, w]``; color: ``[1, 3, h, w]`` (read outside the hole); mask: ``[1, 1, h, w]`` in {0, 1};
+        hints: in the coordinates of this image (radii in its pixels).
+    """
+    with torch.enable_grad():
+        if cfg.mode == "rgb":
+            return WorkingColour(_colorize_rgb(mono, color, mask, hints, cfg, levels, generator, counter), [])
+        rgb, held_out = _colorize_prior(mono, color, mask, hints, cfg, levels, generator, counter)
+    return WorkingColour(rgb, held_out)
 
 
 def internal_colorize(
@@ -418,6 +562,7 @@ def internal_colorize(
     *,
     config: str | ColorizeConfig = "fast",
     levels: int | None = None,
+    working_size: int | None = None,
     seed: int = 0,
     keep_luminance: bool | None = None,
     composite: bool = True,
@@ -434,6 +579,8 @@ def internal_colorize(
         hints: user colour points, treated as known colours (weighted) at every level.
         config: "fast" (default), "paper", or a :class:`ColorizeConfig`.
         levels: pyramid levels; ``None`` = the preset's (or chosen from the size when the preset has none).
+        working_size: longer side in pixels at which the colour is estimated (a crop around the hole, shrunk to it;
+            see :mod:`~eei_core.internal.frame`); ``None`` = the preset's (512), 0 = full size.
         seed: seeds a ``torch.Generator`` for weights and sampling: same seed, same result on CPU.
         keep_luminance: put ``mono`` back as the luminance inside the hole (``None`` = the preset's default).
         composite: known pixels of the result equal ``color`` exactly; ``False`` returns the raw estimate.
@@ -456,6 +603,8 @@ def internal_colorize(
         True
     """
     cfg = resolve_config(config)
+    if working_size is not None:
+        cfg = replace(cfg, working_size=check_working_size(working_size))
     check_image(mono, "mono", channels=(1, 3, 4))
     check_image(color, "color", channels=(1, 3, 4))
     check_mask(mask)
@@ -466,22 +615,15 @@ def internal_colorize(
     if color.shape[1] == 1:
         color = color.expand(-1, 3, -1, -1)
     color = color[:, :3]
-    if levels is not None and levels < 1:
-        raise EEIInputError(f"levels must be >= 1 (or None for automatic), got {levels}")
     out_device = color.device
     dev = resolve_device(device, color)
     batch = batch_size({"mono": mono, "color": color, "mask": mask})
     mask = binarize_mask(mask)
-    for i in range(mask.shape[0]):
-        if float(mask[i].min()) > 0.5:
-            raise EEIInputError(
-                f"mask of batch item {i} covers the whole image: there is no known colour to learn from; "
-                "leave part of the image unmasked (mask 0 = known) or give colour hints on a known image"
-            )
+    check_known_pixels(mask)
     if keep_luminance is None:
         keep_luminance = cfg.keep_luminance
     h, w = color.shape[-2:]
-    n_levels = levels or cfg.levels or auto_levels(h, w)
+    n_levels = count_levels(cfg, levels, h, w)
     per_item = sum(per_level(cfg.iterations, n_levels))
     counter = StepCounter(per_item * batch, progress, cancel)
     generator = torch.Generator(device="cpu").manual_seed(int(seed))
@@ -495,16 +637,40 @@ def internal_colorize(
             counter.step(n_levels - 1, None, count=per_item)
             results.append(batch_item(color, i).clone())
             continue
-        run = _colorize_rgb if cfg.mode == "rgb" else _colorize_prior
-        with torch.enable_grad():
-            raw = run(m, c, k, hints, cfg, n_levels, generator, counter)
+        frame = plan_frame(k, cfg.working_size, cfg.context if composite else None, [(p.x, p.y) for p in hints or []])
+        estimate = colorize_working(
+            frame.shrink(m), frame.shrink(c), frame.shrink_mask(k), frame_hints(frame, hints, (h, w)), cfg, n_levels,
+            generator, counter,
+        )
+        mono_crop, known_crop = frame.crop(m), 1.0 - frame.crop(k)
         if keep_luminance:
-            raw = fit_to_gamut(m, luma_chroma(raw)[1])
+            _, chroma = luma_chroma(estimate.rgb)
+            chroma = upsample_guided(chroma, mono_crop, luma_chroma(frame.crop(c))[1], known_crop)
+            raw = fit_to_gamut(mono_crop, chroma)
+        else:
+            raw = upsample_guided(estimate.rgb, mono_crop, frame.crop(c), known_crop)
         raw = raw.clamp(0.0, 1.0)
         if composite:
-            raw = k * raw + (1.0 - k) * c
+            raw = frame.paste(c, frame.crop(k) * raw + known_crop * frame.crop(c))
         results.append(raw.to(out_device, color.dtype))
     return torch.cat(results, dim=0)
+
+
+def frame_hints(frame: WorkingFrame, hints: Sequence[Hint] | None, full: tuple[int, int]) -> list[Hint] | None:
+    """Hints moved into a frame's crop (positions as fractions of the crop) with radii in working pixels."""
+    if not hints:
+        return None
+    h, w = full
+    ch, cw = frame.crop_size
+    return [
+        replace(
+            p,
+            x=(p.x * w - frame.cols.start) / cw,
+            y=(p.y * h - frame.rows.start) / ch,
+            radius=p.radius / frame.scale,
+        )
+        for p in hints
+    ]
 
 
 def with_overrides(config: str | ColorizeConfig, **changes) -> ColorizeConfig:

@@ -1,13 +1,18 @@
 """Edge-aware colour propagation (Levin, Lischinski & Weiss 2004): the closed-form prior of the fast colorizer.
 
 Each unknown chroma value is the affinity-weighted mean of its 8 neighbours,
-``U_r = sum_s w_rs U_s`` with ``w_rs ∝ exp(-(Y_r - Y_s)^2 / (2 sigma_r^2))`` normalised to sum to 1, where
+``U_r = sum_s w_rs U_s`` with ``w_rs ∝ exp(-(Y_r - Y_s)^2 / sigma_r^2)`` normalised to sum to 1, where
 ``sigma_r^2`` is 0.6 times the luminance variance of the 3x3 window around ``r`` (floored so that the most similar
-neighbour keeps at least 1% weight and flat regions do not divide by zero). Known pixels are fixed.
+neighbour keeps at least 1% weight and flat regions do not divide by zero). Known pixels are fixed. This is the
+kernel of Levin et al.'s published code (getColorExact.m: ``exp(-(g - t)^2 / csig)`` with ``csig = 0.6 var``); a
+kernel with ``2 sigma_r^2`` is twice as wide and lets colour leak across edges (0.3-1.4 dB of hole PSNR on photos).
 
-The system is not symmetric (``sigma_r`` belongs to the row), so it is solved with BiCGSTAB, coarse to fine, entirely
-in torch: it runs on the GPU as well, needs no sparse factorisation, and matches an exact sparse solve of the same
-system to about 0.01 dB.
+Only the unknown pixels and their known neighbours enter the system (known pixels are fixed, so the solution in a
+hole depends on the hole's border alone), so each image is solved on the bounding box of its unknown pixels. The
+system is not symmetric (``sigma_r`` belongs to the row). On the CPU it is solved exactly by a sparse LU
+factorisation (SciPy's SuperLU, which every ComfyUI install has): 0.5 s for 59,000 unknowns, where the iterative solve
+below took 2.5 s. On a GPU (or without SciPy) it is solved in torch with BiCGSTAB, coarse to fine, which matches the
+exact solve to about 0.01 dB and needs no host copies.
 """
 
 from __future__ import annotations
@@ -30,6 +35,11 @@ MIN_NEIGHBOUR_WEIGHT = 0.01
 MIN_SIGMA2 = 2e-6
 #: Side at which the coarse-to-fine solve stops going coarser.
 COARSEST_SIDE = 24
+#: Known pixels kept around the unknown ones' bounding box: the exact solve needs one, the coarse levels of the
+#: iterative solve a few more (a coarse pixel is known only if every pixel under it is).
+CROP_MARGIN = 16
+#: Diagonal added to the exact system (see :func:`_solve_exact`).
+SINGULAR_GUARD = 1e-9
 
 
 def _neighbours(x: torch.Tensor, fill: float = 0.0) -> list[torch.Tensor]:
@@ -61,8 +71,8 @@ def affinities(luma: torch.Tensor) -> torch.Tensor:
     var = ((luma - mean) ** 2 + sum(((v - mean) ** 2) * m for v, m in zip(values, inside))) / count
     diff2 = torch.cat([torch.where(m > 0, (v - luma) ** 2, torch.full_like(v, math.inf)) for v, m in zip(values, inside)], 1)
     closest = diff2.amin(dim=1, keepdim=True)
-    sigma2 = torch.maximum(VARIANCE_SCALE * var, closest / (-2.0 * math.log(MIN_NEIGHBOUR_WEIGHT))).clamp(min=MIN_SIGMA2)
-    weights = torch.exp(-diff2 / (2.0 * sigma2))
+    sigma2 = torch.maximum(VARIANCE_SCALE * var, closest / -math.log(MIN_NEIGHBOUR_WEIGHT)).clamp(min=MIN_SIGMA2)
+    weights = torch.exp(-diff2 / sigma2)
     return weights / weights.sum(dim=1, keepdim=True)
 
 
@@ -97,9 +107,6 @@ def _solve_level(
     def dot(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         return (a * b).sum(dim=(2, 3), keepdim=True)
 
-    def finite(t: torch.Tensor) -> torch.Tensor:
-        return torch.isfinite(t).all(dim=3, keepdim=True).all(dim=2, keepdim=True)
-
     x = values
     r = unknown * (_neighbour_mean(x, weights) - x)
     best_x, best_res = x, dot(r, r)
@@ -127,7 +134,10 @@ def _solve_level(
         omega = dot(t, s) / dot(t, t).clamp(min=tiny)
         x_new = x + alpha * p + omega * s
         r_new = s - omega * t
-        good = active & finite(x_new) & finite(r_new)
+        res_new = dot(r_new, r_new)
+        # A breakdown shows in the scalars (a NaN or inf step spreads to the residual's norm): checking [B, C, 1, 1]
+        # values instead of whole images saved a tenth of the solve.
+        good = active & torch.isfinite(res_new) & torch.isfinite(alpha) & torch.isfinite(omega)
         broke = active & ~good
         x = torch.where(good, x_new, x)
         r = torch.where(good, r_new, r)
@@ -140,7 +150,7 @@ def _solve_level(
             rho = torch.where(broke, ones, rho)
             alpha = torch.where(broke, ones, alpha)
             omega = torch.where(broke, ones, omega)
-        res = dot(r, r)
+        res = torch.where(good, res_new, dot(r, r))
         better = good & (res < best_res)
         best_x = torch.where(better, x, best_x)
         best_res = torch.where(better, res, best_res)
@@ -160,6 +170,7 @@ def propagate(
     iterations: int = 300,
     tol: float = 1e-5,
     cancel: CancelFn | None = None,
+    exact: bool | None = None,
 ) -> torch.Tensor:
     """Fill unknown pixels of ``values`` by edge-aware propagation guided by ``luma`` (Levin et al. 2004).
 
@@ -167,8 +178,12 @@ def propagate(
         luma: ``[B, 1, H, W]`` in 0..1, the guide.
         values: ``[B, C, H, W]`` any range (chroma, colour); only pixels with ``known > 0.5`` are read.
         known: ``[B, 1, H, W]``, 1 where ``values`` is given. Every image needs at least one known pixel.
-        iterations: BiCGSTAB iterations per pyramid level at most; each level starts from the coarser solution.
-        cancel: checked every 10 iterations (see :data:`~eei_core.shared.progress.CancelFn`).
+        iterations: BiCGSTAB iterations per pyramid level at most (iterative solve); each level starts from the
+            coarser solution.
+        tol: relative residual at which a level of the iterative solve stops.
+        cancel: checked before each image and every 10 iterations (see :data:`~eei_core.shared.progress.CancelFn`).
+        exact: solve by sparse LU (CPU, needs SciPy) or iteratively; ``None`` = exactly when the tensors are on the
+            CPU and SciPy is installed.
 
     Returns:
         ``[B, C, H, W]`` equal to ``values`` on known pixels.
@@ -181,6 +196,97 @@ def propagate(
         True
     """
     known = (known > 0.5).to(values.dtype)
+    if exact is None:
+        exact = values.device.type == "cpu" and _has_scipy()
+    out = known * values
+    for i in range(values.shape[0]):
+        check_cancel(cancel)
+        rows, cols = _unknown_box(known[i, 0], CROP_MARGIN)
+        if rows is None:
+            out[i] = values[i]
+            continue
+        box = (slice(i, i + 1), slice(None), rows, cols)
+        if exact:
+            estimate = _solve_exact(luma[box], values[box], known[box])
+        else:
+            estimate = _solve_coarse_to_fine(luma[box], values[box], known[box], iterations, tol, cancel)
+        out[box] = known[box] * values[box] + (1.0 - known[box]) * estimate
+    return out
+
+
+def _unknown_box(known: torch.Tensor, margin: int) -> tuple[slice, slice] | tuple[None, None]:
+    """Rows and columns of the bounding box of ``known [H, W]``'s zeros, grown by ``margin``; ``None`` if none."""
+    unknown = known < 0.5
+    rows = torch.nonzero(unknown.any(dim=1)).flatten()
+    if rows.numel() == 0:
+        return None, None
+    cols = torch.nonzero(unknown.any(dim=0)).flatten()
+    h, w = known.shape
+    top, bottom = max(int(rows[0]) - margin, 0), min(int(rows[-1]) + 1 + margin, h)
+    left, right = max(int(cols[0]) - margin, 0), min(int(cols[-1]) + 1 + margin, w)
+    return slice(top, bottom), slice(left, right)
+
+
+def _has_scipy() -> bool:
+    try:
+        import scipy.sparse.linalg  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _solve_exact(luma: torch.Tensor, values: torch.Tensor, known: torch.Tensor) -> torch.Tensor:
+    """Sparse LU solve of the unknown pixels of one image (``[1, C, h, w]``); known pixels are eliminated
+    (``(I - W_uu) x_u = W_uk x_k``), so the system has one row per unknown pixel."""
+    import numpy as np
+    import scipy.sparse as sp
+    import scipy.sparse.linalg as spla
+
+    weights = affinities(luma.detach().double())[0].cpu().numpy()
+    unknown = known[0, 0].cpu().numpy() < 0.5
+    given = (values[0] * known[0]).detach().double().cpu().numpy()
+    h, w = unknown.shape
+    ry, rx = np.nonzero(unknown)
+    n = ry.size
+    index = np.full((h, w), -1, np.int64)
+    index[ry, rx] = np.arange(n)
+    # A region whose links to every known pixel underflow to 0 would make the system singular; a pull of
+    # SINGULAR_GUARD towards the mean known value settles it there and moves every other solution by ~1e-5 or less.
+    rows, cols, entries = [np.arange(n)], [np.arange(n)], [np.full(n, 1.0 + SINGULAR_GUARD)]
+    mean = given.sum(axis=(1, 2)) / max(float((~unknown).sum()), 1.0)
+    rhs = np.repeat(SINGULAR_GUARD * mean[:, None], n, axis=1)
+    for k, (dy, dx) in enumerate(_OFFSETS):
+        sy, sx = ry + dy, rx + dx
+        inside = (sy >= 0) & (sy < h) & (sx >= 0) & (sx < w)
+        row, sy, sx = np.nonzero(inside)[0], sy[inside], sx[inside]
+        weight = weights[k, ry[row], rx[row]]
+        to_unknown = unknown[sy, sx]
+        rows.append(row[to_unknown])
+        cols.append(index[sy[to_unknown], sx[to_unknown]])
+        entries.append(-weight[to_unknown])
+        to_known = ~to_unknown
+        for c in range(rhs.shape[0]):
+            rhs[c] += np.bincount(row[to_known], weight[to_known] * given[c, sy[to_known], sx[to_known]], minlength=n)
+    system = sp.csc_matrix((np.concatenate(entries), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n))
+    # Every row is diagonally dominant (diagonal 1, off-diagonal weights summing to at most 1), so no pivoting is needed;
+    # without it, and with a minimum-degree ordering of the structurally symmetric pattern, SuperLU is 1.5x faster
+    # (0.35 s instead of 0.52 s at 512x512 with a 20% hole).
+    factors = spla.splu(system, permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0, options={"SymmetricMode": True})
+    solution = factors.solve(np.ascontiguousarray(rhs.T))
+    out = values.clone()
+    out[0][:, torch.from_numpy(unknown)] = torch.from_numpy(solution.T).to(values)
+    return out
+
+
+def _solve_coarse_to_fine(
+    luma: torch.Tensor,
+    values: torch.Tensor,
+    known: torch.Tensor,
+    iterations: int,
+    tol: float,
+    cancel: CancelFn | None,
+) -> torch.Tensor:
+    """BiCGSTAB on a pyramid, coarsest level first, each level starting from the coarser solution."""
     h, w = luma.shape[-2:]
     levels = 1
     while min(h, w) / 2**levels >= COARSEST_SIDE:
@@ -200,4 +306,4 @@ def propagate(
             start, 1.0 - lvl_known, affinities(downsample_image(luma, size)), iterations, tol, cancel
         )
     assert estimate is not None
-    return known * values + (1.0 - known) * estimate
+    return estimate

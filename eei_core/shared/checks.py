@@ -78,3 +78,13 @@ def batch_item(t: torch.Tensor | None, i: int) -> torch.Tensor | None:
 def binarize_mask(mask: torch.Tensor) -> torch.Tensor:
     """Soft masks are thresholded at 0.5: a pixel is either known or a hole."""
     return (mask > 0.5).to(mask.dtype)
+
+
+def check_known_pixels(mask: torch.Tensor) -> None:
+    """Raise if a hole mask ``[B, 1, H, W]`` (1 = hole, thresholded at 0.5) leaves no known pixel in some item."""
+    for i in range(mask.shape[0]):
+        if float(mask[i].min()) > 0.5:
+            raise EEIInputError(
+                f"mask of batch item {i} covers the whole image: there is no known colour to learn from; "
+                "leave part of the image unmasked (mask 0 = known) or give colour hints on a known image"
+            )

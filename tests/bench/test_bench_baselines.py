@@ -39,8 +39,9 @@ def test_affinity_weights_normalised_and_edge_aware() -> None:
     np.testing.assert_allclose(w.sum(0), 1.0, atol=1e-12)
     assert np.all(w[~valid] == 0)
     # Pixel (2, 2) sits left of the edge: its right neighbour (offset (0, 1), index 4) is across the edge; the window
-    # variance (3 of 9 pixels bright: 2/9) sets sigma^2 = 0.6 * 2/9, so the weight ratio is exp(-1 / (2 sigma^2)).
-    assert w[4, 2, 2] / w[3, 2, 2] == pytest.approx(np.exp(-1 / (2 * 0.6 * 2 / 9)), rel=1e-9)
+    # variance (3 of 9 pixels bright: 2/9) sets sigma^2 = 0.6 * 2/9, so the weight ratio is exp(-1 / sigma^2), the
+    # kernel of Levin et al.'s getColorExact.m (not exp(-1 / (2 sigma^2)), twice as wide).
+    assert w[4, 2, 2] / w[3, 2, 2] == pytest.approx(np.exp(-1 / (0.6 * 2 / 9)), rel=1e-9)
     # Corner pixels have 3 neighbours.
     assert valid[:, 0, 0].sum() == 3
 

@@ -1,0 +1,238 @@
+"""Seconds and peak memory of the internal stage at the sizes people inpaint at (512 px to 4096 px).
+
+For each size a photo is resized to a square of that side and given a seeded free-form hole covering 10%-25% of it
+(eei_core.shared.masks). Methods:
+
+- ``recolorize``: RecolorizeAny (``eei_core.recolorize``, preset ``fast``, with ``original``) on an inpainter output
+  whose hole has the photo's luminance and a colour cast (the bleeding it exists to remove);
+- ``colorize``: InternalColorize (``internal_colorize``, ``fast``) from the photo's mono and its known colours;
+- ``levin``: Levin et al. 2004's closed form (bench/levin.py, an exact sparse LU solve at full size), the 2004
+  baseline.
+
+Every measurement runs alone, in a fresh child process (so peak memory is that call's and nothing else runs beside
+it), with ``--threads`` torch threads. Peak memory is the process's peak resident set size (``ru_maxrss``) and what the
+call added to the resident size it started with (inputs already made); on a GPU, torch's peak allocation. A child that
+exceeds ``--timeout`` is reported as not finished. Hole PSNR against the photo is printed as a sanity check.
+
+    python -m bench.scale --sizes 512,1024,2048,4096 --threads 2
+
+The table (and the cost curve, seconds per megapixel) is written into BENCHMARKS.md, section ``scale``, and a plot of
+seconds against megapixels into bench/gallery/scale_curve.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import subprocess
+import sys
+import time
+import zlib
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: make ``bench`` and ``eei_core`` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench._report import REPO, machine_description, markdown_table, write_section
+
+DEFAULT_PHOTO = REPO.parent / "shared" / "data" / "dev" / "diffusion_pairs" / "comfyex_sd2inpaint_cat" / "image.png"
+METHODS = ("recolorize", "colorize", "levin")
+HOLE_BAND = (0.10, 0.25)
+GALLERY = REPO / "bench" / "gallery"
+
+
+def load_square(path: Path | None, side: int):
+    """``[1, 3, side, side]`` in 0..1: the photo centre-cropped to a square and resized (scikit-image's astronaut when
+    ``path`` is missing)."""
+    import numpy as np
+    import torch
+    from PIL import Image
+
+    if path is not None and path.is_file():
+        img = Image.open(path).convert("RGB")
+    else:
+        from skimage import data
+
+        img = Image.fromarray(data.astronaut())
+    s = min(img.size)
+    left, top = (img.width - s) // 2, (img.height - s) // 2
+    img = img.crop((left, top, left + s, top + s)).resize((side, side), Image.BICUBIC)
+    return torch.from_numpy(np.asarray(img, dtype=np.float32) / 255.0).permute(2, 0, 1)[None].contiguous()
+
+
+def child(method: str, side: int, threads: int, device: str, photo: Path | None, seed: int) -> dict:
+    """One measurement, in this (fresh) process."""
+    import resource
+
+    import torch
+
+    from eei_core.shared.color import luma_chroma, rgb_from_luma_chroma, to_mono
+    from eei_core.shared.masks import mask_in_ratio_band
+    from eei_core.shared.metrics import psnr
+
+    torch.set_num_threads(threads)
+    truth = load_square(photo, side)
+    gen = torch.Generator().manual_seed(zlib.crc32(f"scale{side}".encode()) ^ seed)
+    mask = mask_in_ratio_band(side, side, *HOLE_BAND, gen)
+    luma, chroma = luma_chroma(truth)
+    cast = torch.tensor([0.06, -0.04]).view(1, 2, 1, 1)
+    bled = rgb_from_luma_chroma(luma, chroma + mask * cast).clamp(0, 1)
+    dev = torch.device(device)
+    if dev.type == "cuda":
+        torch.cuda.reset_peak_memory_stats()
+    base_kb = _rss_kb()
+    start = time.perf_counter()
+    if method == "recolorize":
+        from eei_core.internal.recolorize import recolorize
+
+        out = recolorize(bled, mask, original=truth, config="fast", device=dev)
+    elif method == "colorize":
+        from eei_core.internal.colorize import internal_colorize
+
+        out = internal_colorize(to_mono(truth), truth * (1 - mask), mask, config="fast", device=dev)
+    elif method == "levin":
+        from bench.levin import levin_colorize_tensor
+
+        out = levin_colorize_tensor(to_mono(truth), truth * (1 - mask), mask)
+    else:
+        raise SystemExit(f"unknown method {method!r}")
+    if dev.type == "cuda":
+        torch.cuda.synchronize()
+    seconds = time.perf_counter() - start
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {
+        "method": method,
+        "side": side,
+        "hole": float(mask.mean()),
+        "seconds": seconds,
+        "peak_mb": peak_kb / 1024,
+        "added_mb": max(peak_kb - base_kb, 0) / 1024,
+        "gpu_peak_mb": torch.cuda.max_memory_allocated() / 2**20 if dev.type == "cuda" else None,
+        "psnr_hole": psnr(out.float().cpu().clamp(0, 1), truth, mask),
+        "threads": torch.get_num_threads(),
+    }
+
+
+def _rss_kb() -> int:
+    """The current resident set size in kB (Linux)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def run_child(method: str, side: int, args: argparse.Namespace) -> dict:
+    cmd = [sys.executable, "-m", "bench.scale", "--child", method, str(side), "--threads", str(args.threads),
+           "--device", args.device, "--seed", str(args.seed)]
+    if args.photo:
+        cmd += ["--photo", str(args.photo)]
+    try:
+        proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=args.timeout)
+    except subprocess.TimeoutExpired:
+        return {"method": method, "side": side, "error": f"not finished in {args.timeout:.0f} s"}
+    if proc.returncode != 0:
+        tail = (proc.stderr.strip().splitlines() or ["?"])[-1]
+        return {"method": method, "side": side, "error": f"failed: {tail[:120]}"}
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def cost_curve_png(rows: list[dict], path: Path) -> None:
+    """Seconds against megapixels, one line per method, drawn with PIL (no plotting dependency)."""
+    from PIL import Image, ImageDraw
+
+    ok = [r for r in rows if "seconds" in r]
+    if not ok:
+        return
+    width, height, pad = 640, 400, 50
+    max_mp = max(r["side"] ** 2 / 1e6 for r in ok)
+    max_s = max(r["seconds"] for r in ok) * 1.1
+    img = Image.new("RGB", (width, height), "white")
+    draw = ImageDraw.Draw(img)
+    draw.line([(pad, pad), (pad, height - pad), (width - pad, height - pad)], fill="black")
+
+    def xy(mp: float, s: float) -> tuple[float, float]:
+        return pad + mp / max_mp * (width - 2 * pad), height - pad - s / max_s * (height - 2 * pad)
+
+    colours = {"recolorize": (200, 40, 40), "colorize": (40, 120, 200), "levin": (60, 160, 60)}
+    for i, method in enumerate(m for m in METHODS if any(r["method"] == m for r in ok)):
+        pts = sorted((r["side"] ** 2 / 1e6, r["seconds"]) for r in ok if r["method"] == method)
+        colour = colours.get(method, (0, 0, 0))
+        draw.line([xy(*p) for p in pts], fill=colour, width=2)
+        for p in pts:
+            x, y = xy(*p)
+            draw.ellipse((x - 3, y - 3, x + 3, y + 3), fill=colour)
+        draw.text((width - pad - 120, pad + 14 * i), method, fill=colour)
+    draw.text((pad, height - pad + 8), f"0 .. {max_mp:.1f} megapixels", fill="black")
+    draw.text((pad + 4, pad - 16), f"seconds (0 .. {max_s:.0f})", fill="black")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    img.save(path)
+
+
+def report(rows: list[dict], args: argparse.Namespace, argv: list[str]) -> str:
+    table = []
+    for r in rows:
+        mp = r["side"] ** 2 / 1e6
+        if "error" in r:
+            table.append([r["method"], f"{r['side']}x{r['side']}", f"{mp:.2f}", "-", r["error"], "-", "-", "-", "-"])
+            continue
+        gpu = "-" if r.get("gpu_peak_mb") is None else f"{r['gpu_peak_mb']:.0f}"
+        table.append([r["method"], f"{r['side']}x{r['side']}", f"{mp:.2f}", f"{r['hole']:.0%}", r["seconds"],
+                      f"{r['seconds'] / mp:.2f}", f"{r['peak_mb']:.0f} / {r['added_mb']:.0f}", gpu,
+                      f"{r['psnr_hole']:.2f}"])
+    header = ["method", "size", "MPix", "hole", "seconds", "s / MPix", "peak RSS / added (MB)", "GPU peak (MB)",
+              "PSNR hole"]
+    command = "python -m bench.scale " + shlex.join(argv)
+    parts = [
+        "## Scale: seconds and memory at 512 px to 4096 px (issue 10)\n",
+        "A photo (`" + (args.photo.name if args.photo else "astronaut") + "`, centre square, resized) with a seeded "
+        f"free-form hole of {HOLE_BAND[0]:.0%}-{HOLE_BAND[1]:.0%}. `recolorize` = RecolorizeAny `fast` with "
+        "`original` on a colour-cast hole; `colorize` = InternalColorize `fast`; `levin` = Levin 2004 closed form "
+        "(exact sparse LU at full size, bench/levin.py). Each call alone in a fresh process; peak RSS is the "
+        "process's, added = the part the call added to the inputs already in memory.\n",
+        markdown_table(header, table),
+        "\n![seconds against megapixels](bench/gallery/scale_curve.png)\n",
+        f"Command: `{command}`  \nMachine: {machine_description(threads=False)}, {args.threads} torch threads, "
+        f"device {args.device}",
+    ]
+    return "\n".join(parts)
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="512,1024,2048,4096", help="comma list of square sides")
+    parser.add_argument("--methods", default=",".join(METHODS), help=f"comma list of {','.join(METHODS)}")
+    parser.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
+    parser.add_argument("--device", default="cpu", help="cpu or cuda")
+    parser.add_argument("--photo", type=Path, default=DEFAULT_PHOTO if DEFAULT_PHOTO.is_file() else None)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--timeout", type=float, default=900.0, help="seconds before a measurement is abandoned")
+    parser.add_argument("--csv", type=Path, default=None, help="also write the rows as JSON lines here")
+    parser.add_argument("--no-write", action="store_true", help="do not update BENCHMARKS.md and the plot")
+    parser.add_argument("--child", nargs=2, metavar=("METHOD", "SIDE"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        print(json.dumps(child(args.child[0], int(args.child[1]), args.threads, args.device, args.photo, args.seed)))
+        return
+    rows = []
+    for side in (int(s) for s in args.sizes.split(",")):
+        for method in (m.strip() for m in args.methods.split(",") if m.strip()):
+            row = run_child(method, side, args)
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+    if args.csv:
+        args.csv.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    text = report(rows, args, argv)
+    print(text)
+    if not args.no_write:
+        cost_curve_png(rows, GALLERY / "scale_curve.png")
+        write_section("scale", text)
+
+
+if __name__ == "__main__":
+    main()
