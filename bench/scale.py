@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shlex
 import subprocess
 import sys
@@ -40,6 +39,8 @@ from bench._report import REPO, machine_description, markdown_table, write_secti
 DEFAULT_PHOTO = REPO.parent / "shared" / "data" / "dev" / "diffusion_pairs" / "comfyex_sd2inpaint_cat" / "image.png"
 METHODS = ("recolorize", "colorize", "levin")
 HOLE_BAND = (0.10, 0.25)
+#: Address-space limit of a Levin child (bytes).
+LEVIN_MEMORY_LIMIT = 16 * 2**30
 GALLERY = REPO / "bench" / "gallery"
 
 
@@ -80,6 +81,11 @@ def child(method: str, side: int, threads: int, device: str, photo: Path | None,
     cast = torch.tensor([0.06, -0.04]).view(1, 2, 1, 1)
     bled = rgb_from_luma_chroma(luma, chroma + mask * cast).clamp(0, 1)
     dev = torch.device(device)
+    if method == "levin":
+        # An exact LU of millions of unknowns can outgrow the machine; fail with MemoryError instead of the OOM killer.
+        resource.setrlimit(resource.RLIMIT_AS, (LEVIN_MEMORY_LIMIT, LEVIN_MEMORY_LIMIT))
+    else:
+        _warm_up(method, dev)
     if dev.type == "cuda":
         torch.cuda.reset_peak_memory_stats()
     base_kb = _rss_kb()
@@ -113,6 +119,19 @@ def child(method: str, side: int, threads: int, device: str, photo: Path | None,
         "psnr_hole": psnr(out.float().cpu().clamp(0, 1), truth, mask),
         "threads": torch.get_num_threads(),
     }
+
+
+def _warm_up(method: str, device) -> None:
+    """One tiny call first: the first optimizer of a process imports torch's compiler stack (about 2 s), which a
+    running ComfyUI has paid once; the table shows the cost of a call in a warm process."""
+    import torch
+
+    from eei_core.internal.colorize import internal_colorize
+
+    img = torch.rand(1, 3, 48, 48)
+    hole = torch.zeros(1, 1, 48, 48)
+    hole[..., 16:32, 16:32] = 1
+    internal_colorize(img.mean(1, keepdim=True), img, hole, device=device)
 
 
 def _rss_kb() -> int:
@@ -192,14 +211,77 @@ def report(rows: list[dict], args: argparse.Namespace, argv: list[str]) -> str:
         "A photo (`" + (args.photo.name if args.photo else "astronaut") + "`, centre square, resized) with a seeded "
         f"free-form hole of {HOLE_BAND[0]:.0%}-{HOLE_BAND[1]:.0%}. `recolorize` = RecolorizeAny `fast` with "
         "`original` on a colour-cast hole; `colorize` = InternalColorize `fast`; `levin` = Levin 2004 closed form "
-        "(exact sparse LU at full size, bench/levin.py). Each call alone in a fresh process; peak RSS is the "
-        "process's, added = the part the call added to the inputs already in memory.\n",
+        "(exact sparse LU at full size, bench/levin.py, limited to 16 GB). Each call alone in a fresh process, after a "
+        "tiny warm-up call (a process's first call also imports torch's compiler stack, about 2 s once); peak RSS is "
+        "the process's, added = what the call added to the inputs already in memory.\n",
         markdown_table(header, table),
         "\n![seconds against megapixels](bench/gallery/scale_curve.png)\n",
         f"Command: `{command}`  \nMachine: {machine_description(threads=False)}, {args.threads} torch threads, "
         f"device {args.device}",
     ]
     return "\n".join(parts)
+
+
+CONTEXTS = (0.25, 0.5, 1.0, 2.0, None)
+
+
+def context_study(args: argparse.Namespace, argv: list[str]) -> str:
+    """How much context the crop needs: RecolorizeAny and InternalColorize (fast, at full size so only the crop
+    differs) on the tune-half dev photos with a small hole, cropped with each context of :data:`CONTEXTS` (in multiples
+    of the hole's longer side; None = the whole image): hole PSNR against the photo, and against the uncropped
+    result."""
+    import torch
+
+    from bench.colorize_quality import DEFAULT_PHOTOS, load_photos
+    from bench.split import split_of
+    from eei_core.internal.colorize import internal_colorize, with_overrides
+    from eei_core.internal.recolorize import recolorize
+    from eei_core.shared.color import luma_chroma, rgb_from_luma_chroma, to_mono
+    from eei_core.shared.masks import mask_in_ratio_band
+    from eei_core.shared.metrics import psnr
+
+    torch.set_num_threads(args.threads)
+    photos = [(n, p) for n, p in load_photos(DEFAULT_PHOTOS, None) if split_of(n) == "tune"][: args.context_photos]
+    sums: dict[tuple[str, object], list[float]] = {}
+    for name, truth in photos:
+        h, w = truth.shape[-2:]
+        gen = torch.Generator().manual_seed(zlib.crc32(f"context:{name}".encode()) ^ args.seed)
+        mask = torch.zeros(1, 1, h, w)
+        sub = mask_in_ratio_band(h // 3, w // 3, 0.3, 0.4, gen)  # a hole of 3-4% of the image, off-centre
+        mask[..., h // 6 : h // 6 + h // 3, w // 2 : w // 2 + w // 3] = sub
+        luma, chroma = luma_chroma(truth)
+        bled = rgb_from_luma_chroma(luma, chroma + mask * torch.tensor([0.06, -0.04]).view(1, 2, 1, 1)).clamp(0, 1)
+        for method in ("recolorize", "colorize"):
+            outs = {}
+            for context in CONTEXTS:
+                cfg = with_overrides("fast", working_size=0, context=context)
+                start = time.perf_counter()
+                if method == "recolorize":
+                    out = recolorize(bled, mask, original=truth, config=cfg)
+                else:
+                    out = internal_colorize(to_mono(truth), truth * (1 - mask), mask, config=cfg)
+                seconds = time.perf_counter() - start
+                outs[context] = out
+                sums.setdefault((method, context), []).append((psnr(out, truth, mask), seconds))
+            for context in CONTEXTS:
+                sums[(method, context)][-1] += (psnr(outs[context], outs[None], mask),)
+            print(name, method, [f"{c}: {sums[(method, c)][-1][0]:.2f}" for c in CONTEXTS], flush=True)
+    rows = []
+    for (method, context), values in sums.items():
+        n = len(values)
+        to_whole = [v[2] for v in values]
+        rows.append([method, "whole image" if context is None else f"{context:g} x hole side",
+                     sum(v[0] for v in values) / n, "-" if context is None else f"{min(to_whole):.1f}",
+                     sum(v[1] for v in values) / n])
+    command = "python -m bench.scale " + shlex.join(argv)
+    return "\n".join([
+        "### How much context the crop needs\n",
+        f"{len(photos)} tune-half dev photos at native size, a free-form hole of 3-4% placed off-centre; `fast` at full "
+        "size (working_size 0) so that only the crop differs. PSNR vs whole = the lowest, over the photos, hole PSNR "
+        "between the cropped result and the uncropped one.\n",
+        markdown_table(["method", "context", "PSNR hole", "lowest PSNR vs whole", "s / image"], rows),
+        f"\nCommand: `{command}`  \nMachine: {machine_description(threads=False)}, {args.threads} torch threads",
+    ])
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -214,8 +296,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds before a measurement is abandoned")
     parser.add_argument("--csv", type=Path, default=None, help="also write the rows as JSON lines here")
     parser.add_argument("--no-write", action="store_true", help="do not update BENCHMARKS.md and the plot")
+    parser.add_argument("--context-study", action="store_true",
+                        help="measure how much context the crop needs instead (section scale_context)")
+    parser.add_argument("--context-photos", type=int, default=6, help="photos in the context study")
     parser.add_argument("--child", nargs=2, metavar=("METHOD", "SIDE"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.context_study:
+        text = context_study(args, argv)
+        print(text)
+        if not args.no_write:
+            write_section("scale_context", text)
+        return
     if args.child:
         print(json.dumps(child(args.child[0], int(args.child[1]), args.threads, args.device, args.photo, args.seed)))
         return

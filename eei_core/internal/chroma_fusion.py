@@ -82,32 +82,28 @@ def smooth_scale(height: int, width: int) -> float:
     return max(1.0, max(height, width) * SMOOTH_FRACTION)
 
 
-def prediction_tolerance(held_out: list[HeldOut], chroma: torch.Tensor) -> float:
+def prediction_tolerance(held_out: list[HeldOut]) -> float:
     """How far (in chroma units) the colour prior's smooth error typically goes, measured where the truth is known.
 
     On each held-out copy of the hole (:func:`~eei_core.internal.colorize.held_out_propagations`: the hole moved into
     the known region, and the ring of known pixels around it) the propagation's error is blurred as the fusion blurs
     the disagreement; the :data:`ERROR_QUANTILE` quantile of its magnitude over those pixels is returned.
 
-    Args:
-        held_out: ``(propagated chroma [1, 2, H, W], held-out copy [1, 1, H, W])`` pairs.
-        chroma: ``[1, 2, H, W]`` the true chroma (read on the held-out copies).
-
     Returns:
         The tolerance; 0.0 when nothing was held out.
 
     Example:
         >>> c = torch.zeros(1, 2, 16, 16); hole = torch.zeros(1, 1, 16, 16); hole[..., 4:8, 4:8] = 1
-        >>> prediction_tolerance([(c + 0.01, hole)], c) > 0.009
+        >>> prediction_tolerance([HeldOut(c + 0.01, hole, c)]) > 0.009
         True
     """
     if not held_out:
         return 0.0
-    sigma = smooth_scale(*chroma.shape[-2:])
     errors = []
-    for estimate, hole in held_out:
-        smooth = masked_blur(estimate - chroma, hole, sigma).norm(dim=1, keepdim=True)
-        errors.append(smooth[hole > 0.5])
+    for example in held_out:
+        sigma = smooth_scale(*example.truth.shape[-2:])
+        smooth = masked_blur(example.estimate - example.truth, example.hole, sigma).norm(dim=1, keepdim=True)
+        errors.append(smooth[example.hole > 0.5])
     return float(torch.quantile(torch.cat(errors).float(), ERROR_QUANTILE))
 
 

@@ -336,9 +336,43 @@ def known_ring(mask: torch.Tensor, known: torch.Tensor) -> torch.Tensor:
     return grow_mask(mask, width) * known
 
 
-#: A held-out copy of the hole: (the propagation's chroma ``[1, 2, H, W]`` computed without it, the copy
-#: ``[1, 1, H, W]``), where the true chroma is known, so the colour prior's error can be measured there.
-HeldOut = tuple[torch.Tensor, torch.Tensor]
+#: Longer side of the *simulation size*, at which copies of the hole are moved into the known region and propagated
+#: without them. Their propagations only train a correction learned at 160 pixels or less, measure how far it
+#: generalises and set the fusion's tolerance from their smooth error, so a quarter of a 512-pixel working size's
+#: pixels serves them, and each exact solve costs a fifth.
+SIMULATION_SIDE = 256
+
+
+@dataclass
+class HeldOut:
+    """A copy of the hole held out from the propagation, where the colour prior can be checked against the truth.
+
+    Attributes:
+        estimate: ``[1, 2, h, w]`` the propagation's chroma computed without the copy.
+        hole: ``[1, 1, h, w]`` the copy, 1 = held out.
+        truth: ``[1, 2, h, w]`` the true chroma (the same tensor for every copy of an image).
+    """
+
+    estimate: torch.Tensor
+    hole: torch.Tensor
+    truth: torch.Tensor
+
+
+def simulation_space(
+    mono: torch.Tensor, chroma: torch.Tensor, mask: torch.Tensor, known: torch.Tensor, side: int = SIMULATION_SIDE
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``mono``, ``chroma``, ``mask`` and ``known`` (``[1, C, h, w]``) shrunk to a longer side of at most ``side``: a
+    pixel is a hole if any pixel under it is, known only if every pixel under it is."""
+    h, w = mono.shape[-2:]
+    if max(h, w) <= side:
+        return mono, chroma, mask, known
+    size = (max(1, round(h * side / max(h, w))), max(1, round(w * side / max(h, w))))
+    return (
+        downsample_image(mono, size),
+        downsample_image(chroma, size),
+        downsample_mask(mask, size),
+        1.0 - downsample_mask(1.0 - known, size),
+    )
 
 
 def held_out_propagations(
@@ -352,16 +386,16 @@ def held_out_propagations(
     cancel: CancelFn | None = None,
 ) -> list[HeldOut]:
     """``count`` copies of the hole moved into the known region, plus the ring of known pixels around the hole, each
-    hidden from the propagation in turn: where the colour prior can be checked against the truth.
+    hidden from the propagation in turn, at the simulation size (:data:`SIMULATION_SIDE`).
 
     Args:
         mono: ``[1, 1, H, W]``; chroma: ``[1, 2, H, W]`` (read where ``known``); mask: ``[1, 1, H, W]``, 1 = hole;
         known: ``[1, 1, H, W]``, 1 = known (the complement of the hole, plus hinted pixels).
 
     Returns:
-        ``(propagated chroma without the copy, the copy)`` pairs; the ring comes last. Copies that would leave no known
-        pixel are skipped.
+        One :class:`HeldOut` per copy; the ring comes last. Copies that would leave no known pixel are skipped.
     """
+    mono, chroma, mask, known = simulation_space(mono, chroma, mask, known)
     holes = simulated_holes(mask, known, count, generator)
     ring = known_ring(mask, known)
     if float(ring.sum()) > 0:
@@ -371,7 +405,7 @@ def held_out_propagations(
         rest = known * (1.0 - hole)
         if float(rest.sum()) < 1:
             continue
-        out.append((propagate(mono, chroma, rest, iterations=propagation_iterations, cancel=cancel), hole))
+        out.append(HeldOut(propagate(mono, chroma, rest, iterations=propagation_iterations, cancel=cancel), hole, chroma))
     return out
 
 
@@ -401,19 +435,23 @@ def _colorize_prior(
         known = torch.maximum(known, hinted)
     prior = propagate(mono, chroma, known, iterations=cfg.propagation_iterations, cancel=counter.cancel)
     n_val = cfg.validation_holes
-    sims = simulated_holes(mask, known, cfg.simulated_holes + n_val, generator)
     steps_here = sum(per_level(cfg.iterations, levels))
-    if len(sims) < n_val + 1 or steps_here == 0 or full[0] * full[1] < 2:
+    if steps_here == 0 or full[0] * full[1] < 2:
+        counter.step(levels - 1, None, count=steps_here)
+        return rgb_from_luma_chroma(mono, prior), []
+    sim_mono, sim_chroma, sim_mask, sim_known = simulation_space(mono, chroma, mask, known)
+    sims = simulated_holes(sim_mask, sim_known, cfg.simulated_holes + n_val, generator)
+    if len(sims) < n_val + 1:
         # No room in the known region to simulate a hole: the propagation is the answer.
         counter.step(levels - 1, None, count=steps_here)
         return rgb_from_luma_chroma(mono, prior), []
     # One more held-out hole: the ring of known pixels around the real hole, the content most like what is missing.
     # A correction that fails there (say, a colour learned elsewhere painted over hair) is switched off.
-    ring = known_ring(mask, known)
+    ring = known_ring(sim_mask, sim_known)
     if float(ring.sum()) > 0:
         sims.append(ring)
         n_val += 1
-    train_sims = sims[: len(sims) - n_val]
+    n_train = len(sims) - n_val
 
     train_scale = cfg.train_scale
     if cfg.train_max_side:
@@ -427,59 +465,54 @@ def _colorize_prior(
     rates = per_level(cfg.learning_rates, levels)[dropped:]
     if dropped:
         counter.step(0, None, count=sum(per_level(cfg.iterations, levels)[:dropped]))
-    # Examples: (gray, propagated chroma without the simulated hole, the simulated hole, true chroma).
-    examples = []
-    for sim in sims:
-        sim_prior = propagate(
-            mono, chroma, known * (1.0 - sim), iterations=cfg.propagation_iterations, cancel=counter.cancel
+    # Examples: the propagation without each simulated hole, at the simulation size; the real hole comes last.
+    examples = [
+        HeldOut(
+            propagate(sim_mono, sim_chroma, sim_known * (1.0 - sim), iterations=cfg.propagation_iterations,
+                      cancel=counter.cancel),
+            sim,
+            sim_chroma,
         )
-        examples.append((sim_prior, sim))
-    real = (prior, mask)
-
-    def level_inputs(n: int, sim_prior: torch.Tensor, sim: torch.Tensor, previous: torch.Tensor | None):
-        size = sizes[n]
-        parts = [downsample_image(mono, size), downsample_image(sim_prior, size), downsample_mask(sim, size)]
-        if previous is not None:
-            parts.append(_upsample(previous, size))
-        return torch.cat(parts, dim=1)
+        for sim in sims
+    ]
+    cases = [(sim_mono, ex.estimate, ex.hole) for ex in examples] + [(mono, prior, mask)]
 
     trainer = _Trainer(counter, cfg)
-    targets = [downsample_image(chroma, s) for s in sizes]
-    previous_outputs: list[torch.Tensor | None] = [None] * (len(examples) + 1)
+    previous_outputs: list[torch.Tensor | None] = [None] * len(cases)
     for n, size in enumerate(sizes):
-        inputs = [
-            level_inputs(n, p, s, previous_outputs[i]) for i, (p, s) in enumerate(examples + [real])
-        ]
-        in_channels = inputs[0].shape[1]
-        net = ColorGenerator(in_channels, 2, cfg.width, cfg.blocks).to(mono.device, mono.dtype)
+        inputs = []
+        for (gray, estimate, hole), previous in zip(cases, previous_outputs):
+            parts = [downsample_image(gray, size), downsample_image(estimate, size), downsample_mask(hole, size)]
+            if previous is not None:
+                parts.append(_upsample(previous, size))
+            inputs.append(torch.cat(parts, dim=1))
+        net = ColorGenerator(inputs[0].shape[1], 2, cfg.width, cfg.blocks).to(mono.device, mono.dtype)
         init_generator(net, generator)
         # Zero the last layer so training starts from the propagation itself.
         with torch.no_grad():
             net.tail[-1].weight.zero_()
             net.tail[-1].bias.zero_()
-        train_idx = list(range(len(train_sims)))
-        weights = [downsample_image(s, size) for _, s in examples]
-        priors = [downsample_image(p, size) for p, _ in examples + [real]]
+        weights = [downsample_image(ex.hole, size) for ex in examples[:n_train]]
+        priors = [downsample_image(estimate, size) for _, estimate, _ in cases]
+        target = downsample_image(sim_chroma, size)
 
-        def loss_fn(step: int, net=net, inputs=inputs, weights=weights, priors=priors, target=targets[n]):
-            i = train_idx[step % len(train_idx)]
+        def loss_fn(step: int, net=net, inputs=inputs, weights=weights, priors=priors, target=target):
+            i = step % n_train
             pred = priors[i] + net(inputs[i]) * (weights[i] > 0)
             return (((pred - target) ** 2) * weights[i]).sum() / weights[i].sum().clamp(min=1e-8) / 2
 
-        def preview_fn(net=net, inputs=inputs, priors=priors, n=n) -> torch.Tensor:
+        def preview_fn(net=net, inputs=inputs, priors=priors, size=size) -> torch.Tensor:
             with torch.no_grad():
                 net.eval()
-                corr = net(inputs[-1]) * downsample_mask(mask, sizes[n])
+                corr = net(inputs[-1]) * downsample_mask(mask, size)
                 net.train()
-                return rgb_from_luma_chroma(downsample_image(mono, sizes[n]), priors[-1] + corr).clamp(0, 1)
+                return rgb_from_luma_chroma(downsample_image(mono, size), priors[-1] + corr).clamp(0, 1)
 
         trainer.fit(net, loss_fn, iterations[n], rates[n], n, preview_fn)
         with torch.no_grad():
             for i, x in enumerate(inputs):
-                hole = downsample_mask(examples[i][1] if i < len(examples) else mask, size)
-                previous_outputs[i] = priors[i] + net(x) * hole
-        scale = _trusted_scale(examples[len(examples) - n_val :], previous_outputs[len(examples) - n_val :], chroma, full,
-                               cfg.trust)
+                previous_outputs[i] = priors[i] + net(x) * downsample_mask(cases[i][2], size)
+        scale = _trusted_scale(examples[n_train:], previous_outputs[n_train:-1], cfg.trust)
         if scale <= 0.0 and n < len(sizes) - 1:
             # The coarse correction does not generalise to a single held-out hole; the finer levels (four times the
             # cost each) would only refine it, and the validation would switch it off anyway.
@@ -496,20 +529,19 @@ def _colorize_prior(
     return rgb_from_luma_chroma(mono, prior + scale * correction), examples
 
 
-def _trusted_scale(
-    held_out: list[HeldOut], outputs: list[torch.Tensor | None], chroma: torch.Tensor, full: tuple[int, int], trust: str
-) -> float:
+def _trusted_scale(held_out: list[HeldOut], outputs: list[torch.Tensor | None], trust: str) -> float:
     """How much of a learned correction generalises: on each held-out hole, the least-squares scale of the correction
-    (``output - its prior``, brought to full size) against the true residual ``chroma - prior``, clipped to 0..1.
+    (``output - its prior``, brought to the held-out size) against the true residual ``truth - prior``, clipped to 0..1.
 
     The smallest scale is used (``trust="min"``), because a correction that misleads on one hole can mislead on the
     real one; ``"mean"`` averages them.
     """
     scales = []
-    for (prior, hole), out in zip(held_out, outputs):
+    for example, out in zip(held_out, outputs):
         assert out is not None
-        corr = _upsample(out - downsample_image(prior, out.shape[-2:]), full) * hole
-        num = float((corr * (chroma - prior) * hole).sum())
+        size = tuple(example.estimate.shape[-2:])
+        corr = _upsample(out - downsample_image(example.estimate, out.shape[-2:]), size) * example.hole
+        num = float((corr * (example.truth - example.estimate) * example.hole).sum())
         den = float((corr * corr).sum())
         scales.append(num / den if den > 1e-12 else 0.0)
     log.debug("fast colorizer: correction scales %s on the held-out holes", scales)

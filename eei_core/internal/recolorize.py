@@ -166,7 +166,7 @@ def _recolorize_item(
                 luma, reference_chroma, 1.0 - small_hole, iterations=cfg.propagation_iterations, cancel=counter.cancel
             )
         angle, correction = fusion_correction(
-            inpainter_chroma, predicted, small_hole, prediction_tolerance(held_out, reference_chroma), validated
+            inpainter_chroma, predicted, small_hole, prediction_tolerance(held_out), validated
         )
         chroma = apply_fusion(full_inpainter, angle, frame.enlarge(correction))
     else:

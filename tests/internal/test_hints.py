@@ -1,7 +1,6 @@
 import json
 
 import pytest
-import torch
 
 from eei_core.internal.hints import Hint, hints_to_json, parse_color, parse_hints, rasterize_hints
 from eei_core.shared.errors import EEIInputError

@@ -5,7 +5,7 @@ import torch
 from eei_core.internal.propagate import affinities, propagate
 from eei_core.shared.color import luma_chroma
 from eei_core.shared.masks import mask_in_ratio_band
-from tests.conftest import rect_hole, skimage_photo
+from tests.conftest import skimage_photo
 
 
 def test_affinities_are_normalised_and_respect_edges():
