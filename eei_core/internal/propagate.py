@@ -118,11 +118,23 @@ def _solve_level(
     v = torch.zeros_like(r)
     p = torch.zeros_like(r)
     tiny = 1e-30
+    broken = torch.zeros_like(active)
     for it in range(iterations):
-        if not bool(active.any()):
-            break
+        # The host looks at the solver's state every tenth iteration only: on a GPU each look is a synchronisation.
         if it % 10 == 0:
             check_cancel(cancel)
+            if not bool(active.any()):
+                break
+            if bool(broken.any()):
+                # Restart the broken channels from their last finite iterate.
+                r = torch.where(broken, unknown * (_neighbour_mean(x, weights) - x), r)
+                r_hat = torch.where(broken, r, r_hat)
+                p = torch.where(broken, torch.zeros_like(p), p)
+                v = torch.where(broken, torch.zeros_like(v), v)
+                rho = torch.where(broken, ones, rho)
+                alpha = torch.where(broken, ones, alpha)
+                omega = torch.where(broken, ones, omega)
+                broken = torch.zeros_like(broken)
         rho_new = dot(r_hat, r)
         beta = (rho_new / _nonzero(rho, tiny)) * (alpha / _nonzero(omega, tiny))
         rho = rho_new
@@ -136,25 +148,17 @@ def _solve_level(
         r_new = s - omega * t
         res_new = dot(r_new, r_new)
         # A breakdown shows in the scalars (a NaN or inf step spreads to the residual's norm): checking [B, C, 1, 1]
-        # values instead of whole images saved a tenth of the solve.
-        good = active & torch.isfinite(res_new) & torch.isfinite(alpha) & torch.isfinite(omega)
-        broke = active & ~good
+        # values instead of whole images saved a tenth of the solve. A broken channel keeps its last finite iterate
+        # until the next look restarts it.
+        good = active & ~broken & torch.isfinite(res_new) & torch.isfinite(alpha) & torch.isfinite(omega)
+        broken = broken | (active & ~good)
         x = torch.where(good, x_new, x)
         r = torch.where(good, r_new, r)
-        if bool(broke.any()):
-            # Restart the broken channels from their last finite iterate.
-            r = torch.where(broke, unknown * (_neighbour_mean(x, weights) - x), r)
-            r_hat = torch.where(broke, r, r_hat)
-            p = torch.where(broke, torch.zeros_like(p), p)
-            v = torch.where(broke, torch.zeros_like(v), v)
-            rho = torch.where(broke, ones, rho)
-            alpha = torch.where(broke, ones, alpha)
-            omega = torch.where(broke, ones, omega)
         res = torch.where(good, res_new, dot(r, r))
         better = good & (res < best_res)
         best_x = torch.where(better, x, best_x)
         best_res = torch.where(better, res, best_res)
-        active = active & (res > limit)
+        active = active & ((res > limit) | broken)
     return best_x
 
 
