@@ -19,14 +19,11 @@ import torch
 
 from .internal.colorize import PRESETS, internal_colorize
 from .internal.hints import parse_hints
-from .internal.recolorize import DEFAULT_MASK_GROW, recolorize
+from .internal.recolorize import DEFAULT_MASK_GROW, MODES, recolorize
 from .shared.checks import check_same_size
 from .shared.errors import EEICancelled, EEIInputError
 from .shared.io import load_gray, load_image, load_mask, save_image
 from .shared.progress import ProgressFn
-
-#: ``--inpainter-colour`` -> ``recolorize(keep_agreeing_colour=...)``.
-INPAINTER_COLOUR = {"auto": None, "keep": True, "replace": False}
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 
@@ -84,16 +81,14 @@ def _colorize(args: argparse.Namespace) -> dict:
 
 def _recolorize(args: argparse.Namespace) -> dict:
     image = load_image(args.image)
-    mask = read_mask_for(image, args.mask, args.invert_mask)
-    original = None
-    if args.original:
-        original = load_image(args.original)
-        check_same_size(image, original, "image", "original")
+    # recolorize checks the sizes itself: a mask and original up to 8 pixels larger (a VAE's crop) are aligned.
+    mask = load_mask(args.mask, invert=args.invert_mask)
+    original = load_image(args.original) if args.original else None
     with progress_bar("recolorize") as bar:
         out = recolorize(
             image, mask, original, read_hints(args.hints), config=args.preset, mask_grow=args.mask_grow,
             levels=args.levels, seed=args.seed, progress=bar, device=args.device,
-            keep_agreeing_colour=INPAINTER_COLOUR[args.inpainter_colour], working_size=args.working_size,
+            mode=args.mode, working_size=args.working_size,
         )
     return {"output": str(save_image(out, args.out))}
 
@@ -160,9 +155,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mask", required=True, help="the region it filled (white = hole)")
     p.add_argument("--original", default=None, help="the image before inpainting (default: --image)")
     p.add_argument("--mask-grow", type=int, default=DEFAULT_MASK_GROW, help="grow the mask by N pixels (seams)")
-    p.add_argument("--inpainter-colour", choices=list(INPAINTER_COLOUR), default="auto",
-                   help="keep: the inpainter's colour stays where it agrees with the learned colour; replace: all "
-                   "learned; auto (default): keep, or replace when --hints are given")
+    p.add_argument("--mode", choices=list(MODES), default="auto",
+                   help="; ".join(f"{name}: {what}" for name, what in MODES.items())
+                   + " (the drift and the seam are fixed in every mode)")
     p.add_argument("--out", required=True, help="output image (.png or .jpg)")
     _add_common(p)
     p.set_defaults(handler=_recolorize)

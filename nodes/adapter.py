@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 from PIL import Image
 
-from ..eei_core.shared.checks import batch_size, check_same_size
+from ..eei_core.shared.checks import align_to_output, batch_size, check_same_size
 from ..eei_core.shared.errors import EEIInputError
 
 
@@ -58,12 +58,14 @@ def mask_to_torch(mask: torch.Tensor, name: str = "mask") -> torch.Tensor:
 def to_torch(
     images: dict[str, torch.Tensor | None],
     masks: dict[str, torch.Tensor | None] | None = None,
+    allow_vae_crop: bool = False,
 ) -> list[torch.Tensor | None]:
     """Convert a node's image and mask inputs, in the order given (images first, then masks).
 
     All given inputs must have the size of the first one (the error names both inputs and their sizes) and batch
     sizes that follow the one batch rule (:func:`eei_core.shared.checks.batch_size`). Optional inputs may be ``None`` and
-    stay ``None``.
+    stay ``None``. With ``allow_vae_crop``, inputs up to 8 pixels larger than the first are let through for
+    :func:`eei_core.shared.checks.align_to_output` (a VAE-decoded result is cropped to multiples of 8).
 
     Example:
         >>> image, mask = to_torch({"image": torch.zeros(2, 48, 64, 3)}, {"mask": torch.ones(1, 48, 64)})
@@ -80,6 +82,8 @@ def to_torch(
                 f"Paint the hole with the mask editor (right-click the image > Open in MaskEditor) or load a mask "
                 f"image of size {given[0][1].shape[-1]}x{given[0][1].shape[-2]}"
             )
+        if allow_vae_crop:
+            t = align_to_output(given[0][1], t, n)
         check_same_size(given[0][1], t, given[0][0], n)
     batch_size(named)
     return list(named.values())

@@ -6,15 +6,17 @@ from comfy_api.latest import io, ui
 
 from ..eei_core.internal.hints import DEFAULT_RADIUS, parse_hints
 from . import inputs, sockets
+from .schema import node_schema
 
 
 class ColorHint(io.ComfyNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
-        return io.Schema(
+        return node_schema(
             node_id="ColorHint",
             display_name="Color Hint (EEI)",
             category=inputs.CATEGORY,
+            search_aliases=["color points", "colour hints", "scribble", "color picker"],
             description="Colour points for Internal Colorize and Recolorize Any: the result takes each point's colour "
             "around it. Run the node once to show the image, then click on it to place points (or edit the JSON).",
             inputs=[

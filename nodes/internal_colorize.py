@@ -8,15 +8,17 @@ from ..eei_core.internal.colorize import PRESETS, internal_colorize
 from ..eei_core.shared.color import to_mono
 from . import inputs, runtime
 from .adapter import to_comfy, to_torch
+from .schema import node_schema
 
 
 class InternalColorize(io.ComfyNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
-        return io.Schema(
+        return node_schema(
             node_id="InternalColorize",
             display_name="Internal Colorize (EEI)",
             category=inputs.CATEGORY,
+            search_aliases=["colorize", "colourise", "colorization", "colourisation", "recolor"],
             description="Colours the hole of a completed monochrome image by learning mono -> colour on this image's "
             "known pixels (a pyramid of small networks trained coarse to fine), as in Wang et al. 2021. Known "
             "pixels keep their colour. Runs on the GPU when ComfyUI has one; Cancel stops it.",

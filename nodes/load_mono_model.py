@@ -7,15 +7,17 @@ from comfy_api.latest import io
 
 from ..eei_core.external.mono_model import load_mono_model
 from . import inputs, models, sockets
+from .schema import node_schema
 
 
 class LoadMonoInpaintModel(io.ComfyNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
-        return io.Schema(
+        return node_schema(
             node_id="LoadMonoInpaintModel",
             display_name="Load Mono Inpaint Model (EEI)",
             category=inputs.CATEGORY,
+            search_aliases=["load inpaint model", "mono model"],
             description="Loads a monochrome inpainting network (.safetensors, e.g. trained with `eei train-external`) "
             "from ComfyUI/models/eei for Mono Bottleneck Inpaint.",
             inputs=[

@@ -8,15 +8,17 @@ from ..eei_core.external.mono_inpaint import complete_mono
 from ..eei_core.shared.errors import EEIInputError
 from . import inputs, runtime, sockets
 from .adapter import to_comfy, to_torch
+from .schema import node_schema
 
 
 class MonoBottleneckInpaint(io.ComfyNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
-        return io.Schema(
+        return node_schema(
             node_id="MonoBottleneckInpaint",
             display_name="Mono Bottleneck Inpaint (EEI)",
             category=inputs.CATEGORY,
+            search_aliases=["inpaint", "fill hole", "object removal", "remove object", "patchmatch"],
             description="Completes the hole in monochrome only (the monochromic bottleneck of Wang et al. 2021): "
             "with a mono inpainting model, an inpaint model (LaMa/MAT from comfyui-inpaint-nodes) run on the gray "
             "image, or, with no model, PatchMatch. Known pixels keep their exact luma. Follow with Internal Colorize.",

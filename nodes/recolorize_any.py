@@ -8,41 +8,51 @@ from ..eei_core.internal.colorize import PRESETS
 from ..eei_core.internal.recolorize import DEFAULT_MASK_GROW, recolorize
 from . import inputs, runtime
 from .adapter import to_comfy, to_torch
+from .schema import node_schema
 
-#: Widget choice -> ``recolorize(keep_agreeing_colour=...)``.
-INPAINTER_COLOUR = {"auto": None, "keep where it agrees": True, "replace": False}
+#: Widget choice -> ``recolorize(mode=...)``.
+MODES = {"auto": "auto", "restore": "restore", "keep new content": "keep", "replace": "replace"}
 
 
 class RecolorizeAny(io.ComfyNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
-        return io.Schema(
+        return node_schema(
             node_id="RecolorizeAny",
             display_name="Recolorize Any Inpaint (EEI)",
             category=inputs.CATEGORY,
-            description="Fixes colour bleeding and washed-out colours in the hole of any inpainter's result: keeps its "
-            "monochrome (structure) and re-learns the colours from the known pixels with the internal colorizer "
-            "(the monochromic bottleneck applied after the fact). The inpainter's own colour is kept where it "
-            "agrees with the learned one, so a result that did not bleed is left as it was; a hue shift of the whole "
-            "hole (VAE colour shift) is turned back.",
+            search_aliases=["color match", "colour match", "color bleeding", "colour bleeding",
+                            "VAE color shift", "color drift", "fix seams", "inpaint color fix"],
+            description="Fixes the colours of any inpainter's result (SD, SDXL, Flux, LaMa, MAT ...). With the original "
+            "image connected, the colour drift of the VAE round trip is learned outside the hole and removed inside it, "
+            "so the result meets the photo without a seam. Then, where the hole continues what the photo shows (grass, "
+            "sky, a wall), colour bleeding is removed with colours learned from the photo itself; where the inpainter "
+            "drew something new (an object you prompted), its colours are kept. Soft masks blend; unmasked pixels stay "
+            "exactly as in the original.",
             inputs=[
-                io.Image.Input("image", tooltip="Output of any inpainting model or node (LaMa, MAT, SD inpaint, ...)."),
-                inputs.mask("Hole that was inpainted: 1 (white) = filled-in pixels. Same size as the image."),
+                io.Image.Input("image", tooltip="Output of any inpainting model or node (LaMa, MAT, SD inpaint, ...). "
+                               "It may be up to 8 pixels smaller than the original and mask (VAE Encode for "
+                               "Inpainting crops to multiples of 8): they are then cropped to match."),
+                inputs.mask("Hole that was inpainted: 1 (white) = filled-in pixels, same size as the image. Soft "
+                            "(feathered) values blend the result over the original."),
                 io.Image.Input("original", optional=True,
-                               tooltip="Optional original image: its known pixels are the colour reference. Without "
-                               "it the known pixels of 'image' are used (inpainters may have altered them)."),
+                               tooltip="The image before inpainting: its known pixels are the colour reference, the "
+                               "VAE's colour drift is learned against it, and the result is blended over it. Without "
+                               "it the known pixels of 'image' are used and no drift can be measured."),
                 inputs.preset(list(PRESETS)),
                 io.Int.Input("mask_grow", default=DEFAULT_MASK_GROW, min=0, max=256, step=1,
                              tooltip="Grow the hole by this many pixels before re-colouring, to also fix the seam "
                              "where inpainters blend into the surroundings."),
                 inputs.levels(),
                 inputs.seed(),
-                io.Combo.Input("inpainter_colour", options=list(INPAINTER_COLOUR), default="auto",
-                               tooltip="keep where it agrees: the inpainter's own colour stays wherever it matches "
-                               "the colour learned from the image within that colour's measured error, so an "
-                               "inpainter that did not bleed is left alone (a hue shift of the whole hole is turned back first). replace: every hole pixel gets the "
-                               "learned colour. auto: keep where it agrees, or replace when hints are connected "
-                               "(hints ask for a change)."),
+                io.Combo.Input("mode", options=list(MODES), default="auto", optional=True,
+                               tooltip="auto: decides per region. Where the hole continues what the photo shows, "
+                               "colour bleeding is removed; where the inpainter drew something new (the object you "
+                               "prompted), its colours are kept. restore: object removal / hole filling: the whole "
+                               "hole should look like the rest of the photo. keep new content: only the colour drift "
+                               "and the seam are fixed. replace: every hole pixel gets the colour learned from the "
+                               "photo (also what auto does when hints are connected). The drift and seam fix apply "
+                               "in every mode."),
                 inputs.working_size(),
                 inputs.hints(),
             ],
@@ -50,11 +60,10 @@ class RecolorizeAny(io.ComfyNode):
         )
 
     @classmethod
-    def execute(cls, image, mask, preset: str, mask_grow: int, levels: int, seed: int,
-                inpainter_colour: str = "auto", working_size: int = inputs.DEFAULT_MAX_SIDE, original=None,
-                hints=None) -> io.NodeOutput:
-        inpainted, reference, hole = to_torch({"image": image, "original": original}, {"mask": mask})
-        result = runtime.run(recolorize, inpainted, hole, reference, hints, config=preset, mask_grow=mask_grow,
-                             levels=levels or None, seed=seed,
-                             keep_agreeing_colour=INPAINTER_COLOUR[inpainter_colour], working_size=working_size)
+    def execute(cls, image, mask, preset: str, mask_grow: int, levels: int, seed: int, mode: str = "auto",
+                working_size: int = inputs.DEFAULT_MAX_SIDE, original=None, hints=None) -> io.NodeOutput:
+        inpainted, reference, hole = to_torch({"image": image, "original": original}, {"mask": mask},
+                                              allow_vae_crop=True)
+        result = runtime.run(recolorize, inpainted, hole, reference, hints, config=preset, mode=MODES[mode],
+                             mask_grow=mask_grow, levels=levels or None, seed=seed, working_size=working_size)
         return io.NodeOutput(to_comfy(result, runtime.output_device()))

@@ -7,15 +7,17 @@ from comfy_api.latest import io
 from ..eei_core.shared.color import MONO_WEIGHTS, to_mono
 from . import inputs
 from .adapter import to_comfy, to_torch
+from .schema import node_schema
 
 
 class ToMonochrome(io.ComfyNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
-        return io.Schema(
+        return node_schema(
             node_id="ToMonochrome",
             display_name="To Monochrome (EEI)",
             category=inputs.CATEGORY,
+            search_aliases=["grayscale", "greyscale", "desaturate", "black and white", "luma"],
             description="Monochrome (luma) of an image, returned as gray in three channels. 'paper' uses the "
             "weights of Wang et al. 2021 (0.30 R + 0.59 G + 0.11 B); feed it to any inpainter for the monochromic "
             "bottleneck.",

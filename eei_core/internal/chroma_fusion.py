@@ -201,9 +201,10 @@ def fusion_correction(
     return angle, smooth * (1.0 - keep)
 
 
-def apply_fusion(inpainter: torch.Tensor, angle: float, correction: torch.Tensor) -> torch.Tensor:
-    """The fused chroma ``rotate_hue(inpainter, -angle) - correction`` (both ``[1, 2, H, W]``, same size)."""
-    source = rotate_hue(inpainter, -angle) if angle else inpainter
+def apply_fusion(inpainter: torch.Tensor, angle: float | torch.Tensor, correction: torch.Tensor) -> torch.Tensor:
+    """The fused chroma ``rotate_hue(inpainter, -angle) - correction`` (``[1, 2, H, W]``; ``angle`` a number or a
+    ``[1, 1, H, W]`` field of the same size)."""
+    source = inpainter if isinstance(angle, float) and not angle else rotate_hue(inpainter, -angle)
     return source - correction
 
 

@@ -1,20 +1,33 @@
-"""Re-colour the output of any other inpainter, keeping its structure and taking colour from the known pixels.
+"""Fix the colours of any other inpainter's output: the drift its decoder added, the seam, and colour bleeding.
 
-Inpainters trained on big data (GAN, LaMa, diffusion with its VAE) invent good structure but bleed colour into the
-hole. Here the inpainter's luminance is kept (the monochrome bottleneck of the paper) and the hole's colour is
-restored from the image's own known colours by :func:`~eei_core.internal.colorize.internal_colorize`. Where the inpainter's
-own colour agrees with that estimate within its measured error, the inpainter's colour is kept
-(:mod:`~eei_core.internal.chroma_fusion`): an inpainter that did not bleed is left alone, one that did is corrected.
+Two kinds of fill reach this function, and they need different things:
+
+- **restoration** (object removal, hole filling): the hole should look like the rest of the photo. Inpainters trained
+  on big data invent good structure but bleed colour into the hole; the inpainter's luminance is kept (the
+  monochromic bottleneck of the paper) and the hole's colour is restored from the image's own known colours by the
+  internal colorizer (:func:`~eei_core.internal.colorize.colorize_working`). Where the inpainter's own colour agrees
+  with that estimate within its measured error it is kept (:mod:`~eei_core.internal.chroma_fusion`);
+- **creative fill** (the user prompted new content): its colours are intended. What is wrong is around it: the VAE
+  round trip's colour drift, in the whole result when it was not composited (:mod:`~eei_core.internal.drift`), and the
+  seam it leaves against the original.
+
+The drift is corrected first, in every mode (it is the decoder's, not the content's). Then, per region, the evidence
+decides (:mod:`~eei_core.internal.novelty`): where the inpainter's luminance structure has a counterpart in the known
+region, bleeding is corrected; where it has none (a new object), the inpainter's colour stays. The result is blended
+over the original with the mask's own values, so soft (feathered) masks leave no edge and unmasked pixels are kept
+exactly. Everything is estimated at the working size (:mod:`~eei_core.internal.frame`) and brought back to full size.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
-from typing import Sequence
+from typing import Literal, Sequence
 
 import torch
 
 from ..shared.checks import (
+    align_to_output,
     batch_item,
     batch_size,
     binarize_mask,
@@ -26,9 +39,10 @@ from ..shared.checks import (
 from ..shared.color import fit_to_gamut, luma_chroma
 from ..shared.device import resolve_device
 from ..shared.errors import EEIInputError
+from ..shared.filters import masked_blur
 from ..shared.masks import grow_mask
 from ..shared.progress import CancelFn, ProgressFn, StepCounter
-from .chroma_fusion import HELD_OUT_HOLES, apply_fusion, fusion_correction, prediction_tolerance
+from .chroma_fusion import HELD_OUT_HOLES, apply_fusion, fusion_correction, prediction_tolerance, smooth_scale
 from .colorize import (
     ColorizeConfig,
     check_working_size,
@@ -39,14 +53,27 @@ from .colorize import (
     per_level,
     resolve_config,
 )
+from .drift import apply_drift, estimate_drift, has_drift
 from .frame import plan_frame, upsample_guided
 from .hints import Hint
+from .new_content import new_content
 from .propagate import propagate
+
+log = logging.getLogger(__name__)
 
 #: Default growth of the mask in pixels. Growing re-colours the seam where an inpainter blended past the mask, but
 #: on the recolorize benchmark (MI-GAN and synthetic bleeding) 4 pixels cost up to 1.3 dB against 0: the known ring it
 #: hides is the best colour evidence. With ``original`` given, pixels outside the mask are the original's anyway.
 DEFAULT_MASK_GROW = 0
+
+Mode = Literal["auto", "restore", "keep", "replace"]
+#: What each mode does with the hole's colour (the drift is corrected and the seam blended in every mode).
+MODES: dict[str, str] = {
+    "auto": "new content keeps its colours; elsewhere bleeding is corrected and agreeing colour kept",
+    "restore": "the whole hole is treated as restoration: bleeding corrected, agreeing colour kept",
+    "keep": "the inpainter's colours are kept (only the drift and the seam are fixed)",
+    "replace": "every hole pixel gets the colour learned from the image",
+}
 
 
 def recolorize(
@@ -56,32 +83,35 @@ def recolorize(
     hints: Sequence[Hint] | None = None,
     *,
     config: str | ColorizeConfig = "fast",
+    mode: Mode = "auto",
     mask_grow: int = DEFAULT_MASK_GROW,
     levels: int | None = None,
-    keep_agreeing_colour: bool | None = None,
     working_size: int | None = None,
     seed: int = 0,
     progress: ProgressFn | None = None,
     cancel: CancelFn | None = None,
     device: str | torch.device | None = None,
 ) -> torch.Tensor:
-    """Remove colour bleeding from an inpainted image.
+    """Fix the colours of an inpainted image: drift, seam, and (per region, by ``mode``) colour bleeding.
 
     Args:
-        image: ``[B, 3, H, W]`` in 0..1, the other inpainter's output; its luminance is kept everywhere in the hole.
-        mask: ``[B, 1, H, W]``, 1 = the region the inpainter filled.
-        original: ``[B, 3, H, W]``, the image before inpainting; known colours are read from it (from ``image`` when
-            not given) and the result is composited over it.
-        hints: colour points that steer the hole's colours.
+        image: ``[B, 3, H, W]`` in 0..1, the other inpainter's output; its luminance is kept in the hole (after the
+            drift correction).
+        mask: ``[B, 1, H', W']`` in 0..1, the region the inpainter filled (1 = new). Soft values blend the result over
+            the original; the colour is learned from pixels below 0.5 and the drift from pixels at 0.
+        original: ``[B, 3, H', W']``, the image before inpainting; known colours are read from it (from ``image``
+            when not given), the drift is learned against it, and the result is blended over it. ``original`` and
+            ``mask`` may be up to 8 pixels larger than ``image`` (VAEEncodeForInpaint crops to multiples of 8): they
+            are then cropped to it as that node crops, with a logged note.
+        hints: colour points that steer the hole's colours; in ``auto`` they switch the fusion off (``replace``).
+        mode: ``auto`` (default), ``restore``, ``keep`` or ``replace``; see :data:`MODES`.
         mask_grow: pixels by which the mask is grown so the seam is re-coloured too.
-        keep_agreeing_colour: keep the inpainter's colour where it agrees with the learned colour within the
-            learned colour's measured error (see :mod:`~eei_core.internal.chroma_fusion`); ``False`` replaces the hole's colour
-            outright. ``None`` (default) keeps it unless hints are given, since hints ask for a colour change.
         working_size: longer side in pixels at which colour is estimated and fused (a crop around the hole, shrunk
             to it); ``None`` = the preset's (512), 0 = full size.
 
     Returns:
-        ``[B, 3, H, W]`` in 0..1: ``original`` (or ``image``) outside the grown mask, re-coloured inside.
+        ``[B, 3, H, W]`` in 0..1: ``original`` (or ``image``) where the mask is 0, the fixed result blended over it
+        by the mask's values elsewhere.
 
     Example:
         >>> img = torch.rand(1, 3, 24, 24); hole = torch.zeros(1, 1, 24, 24); hole[..., 8:16, 8:16] = 1
@@ -90,86 +120,121 @@ def recolorize(
     """
     check_image(image, "image", channels=(3, 4))
     check_mask(mask)
-    check_same_size(image, mask, "image", "mask")
+    if mode not in MODES:
+        raise EEIInputError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
     image = image[:, :3]
+    mask = align_to_output(image, mask, "mask")
+    check_same_size(image, mask, "image", "mask")
     if original is not None:
         check_image(original, "original", channels=(3, 4))
+        original = align_to_output(image, original[:, :3], "original")
         check_same_size(image, original, "image", "original")
-        original = original[:, :3]
     batch = batch_size({"image": image, "mask": mask, "original": original})
+    mask = mask.clamp(0.0, 1.0)
     check_known_pixels(binarize_mask(mask))
     grown = grow_mask(binarize_mask(mask), mask_grow)
     if bool((grown.flatten(1).min(dim=1).values > 0.5).any()):
         raise EEIInputError(
             f"mask_grow={mask_grow} grows the mask over the whole image, leaving no known colour; use a smaller mask_grow"
         )
+    # A grown ring is replaced outright; without growth the mask's own soft values blend.
+    blend = torch.maximum(mask, grown) if mask_grow > 0 else mask
     reference = original if original is not None else image
     cfg = resolve_config(config)
     if working_size is not None:
         cfg = replace(cfg, working_size=check_working_size(working_size))
-    if keep_agreeing_colour is None:
-        keep_agreeing_colour = not hints
+    if mode == "auto" and hints:
+        mode = "replace"  # hints ask for a colour change
     dev = resolve_device(device, image)
     h, w = image.shape[-2:]
     n_levels = count_levels(cfg, levels, h, w)
-    per_item = sum(per_level(cfg.iterations, n_levels))
+    per_item = 0 if mode == "keep" else sum(per_level(cfg.iterations, n_levels))
     counter = StepCounter(per_item * batch, progress, cancel)
     generator = torch.Generator(device="cpu").manual_seed(int(seed))
     out = []
     for i in range(batch):
-        hole = batch_item(grown, i).to(dev, torch.float32)
+        soft = batch_item(blend, i).to(dev, torch.float32)
         known_colour = batch_item(reference, i).to(dev, torch.float32)
         inpainted = batch_item(image, i).to(dev, torch.float32)
-        if float(hole.max()) < 0.5:
+        if float(soft.max()) <= 0.0:
             counter.step(n_levels - 1, None, count=per_item)
             out.append(known_colour.to(image.device, image.dtype))
             continue
-        item = _recolorize_item(inpainted, hole, known_colour, hints, cfg, n_levels, keep_agreeing_colour, generator,
-                                counter, (h, w))
+        item = _recolorize_item(inpainted, soft, known_colour, original is not None, hints, cfg, mode, n_levels,
+                                generator, counter, (h, w))
         out.append(item.to(image.device, image.dtype))
     return torch.cat(out, dim=0)
 
 
 def _recolorize_item(
     inpainted: torch.Tensor,
-    hole: torch.Tensor,
+    soft: torch.Tensor,
     reference: torch.Tensor,
+    has_original: bool,
     hints: Sequence[Hint] | None,
     cfg: ColorizeConfig,
+    mode: str,
     levels: int,
-    keep_agreeing_colour: bool,
     generator: torch.Generator,
     counter: StepCounter,
     full: tuple[int, int],
 ) -> torch.Tensor:
-    """One image: the colour is estimated (and fused) at the frame's working size, then brought to full size."""
-    frame = plan_frame(hole, cfg.working_size, cfg.context, [(p.x, p.y) for p in hints or []])
+    """One image: drift, colour and fusion are estimated at the frame's working size, then brought to full size.
+
+    ``soft`` is the blend mask (0..1); the hole whose colour is estimated is where it exceeds 0.5, and the drift is
+    learned where it is 0.
+    """
+    changed = (soft > 0).to(soft.dtype)
+    hole = binarize_mask(soft)
+    frame = plan_frame(changed, cfg.working_size, cfg.context, [(p.x, p.y) for p in hints or []])
     small_hole = frame.shrink_mask(hole)
-    luma, inpainter_chroma = luma_chroma(frame.shrink(inpainted))
+    small_inpainted = frame.shrink(inpainted)
     small_reference = frame.shrink(reference)
-    estimate = colorize_working(luma, small_reference, small_hole, frame_hints(frame, hints, full), cfg, levels,
-                                generator, counter)
-    predicted = luma_chroma(fit_to_gamut(luma, luma_chroma(estimate.rgb)[1]))[1]
-    full_luma, full_inpainter = luma_chroma(frame.crop(inpainted))
-    known = 1.0 - frame.crop(hole)
-    if keep_agreeing_colour:
-        _, reference_chroma = luma_chroma(small_reference)
-        held_out = estimate.held_out or held_out_propagations(
-            luma, reference_chroma, small_hole, 1.0 - small_hole, HELD_OUT_HOLES, generator, cfg.propagation_iterations,
-            counter.cancel,
-        )
-        validated = None
-        if cfg.mode == "rgb":
-            # The tolerance measured the propagation's error; the paper's generators were never tested on held-out
-            # pixels, so the propagation is the estimate the tolerance vouches for.
-            validated = propagate(
-                luma, reference_chroma, 1.0 - small_hole, iterations=cfg.propagation_iterations, cancel=counter.cancel
-            )
-        angle, correction = fusion_correction(
-            inpainter_chroma, predicted, small_hole, prediction_tolerance(held_out), validated
-        )
-        chroma = apply_fusion(full_inpainter, angle, frame.enlarge(correction))
+    full_inpainted = frame.crop(inpainted)
+    untouched = 1.0 - frame.shrink_mask(changed)
+    if has_original and has_drift(small_inpainted, small_reference, untouched):
+        drift = estimate_drift(small_inpainted, small_reference, untouched, cancel=counter.cancel)
+        small_inpainted = apply_drift(small_inpainted, drift).clamp(0.0, 1.0)
+        full_inpainted = apply_drift(full_inpainted, drift).clamp(0.0, 1.0)
+    full_luma, full_chroma = luma_chroma(full_inpainted)
+    if mode == "keep":
+        fused = full_inpainted
     else:
-        chroma = upsample_guided(predicted, full_luma, luma_chroma(frame.crop(reference))[1], known)
-    fused = fit_to_gamut(full_luma, chroma).clamp(0.0, 1.0)
-    return frame.paste(reference, (1.0 - known) * fused + known * frame.crop(reference))
+        luma, inpainter_chroma = luma_chroma(small_inpainted)
+        estimate = colorize_working(luma, small_reference, small_hole, frame_hints(frame, hints, full), cfg, levels,
+                                    generator, counter)
+        predicted = luma_chroma(fit_to_gamut(luma, luma_chroma(estimate.rgb)[1]))[1]
+        if mode == "replace":
+            known = 1.0 - frame.crop(hole)
+            chroma = upsample_guided(predicted, full_luma, luma_chroma(frame.crop(reference))[1], known)
+        else:
+            _, reference_chroma = luma_chroma(small_reference)
+            held_out = estimate.held_out or held_out_propagations(
+                luma, reference_chroma, small_hole, 1.0 - small_hole, HELD_OUT_HOLES, generator,
+                cfg.propagation_iterations, counter.cancel,
+            )
+            validated = None
+            if cfg.mode == "rgb":
+                # The tolerance measured the propagation's error; the paper's generators were never tested on
+                # held-out pixels, so the propagation is the estimate the tolerance vouches for.
+                validated = propagate(luma, reference_chroma, 1.0 - small_hole, iterations=cfg.propagation_iterations,
+                                      cancel=counter.cancel)
+            angle, correction = fusion_correction(
+                inpainter_chroma, predicted, small_hole, prediction_tolerance(held_out), validated
+            )
+            if mode == "auto":
+                # New content keeps the inpainter's colours: neither its hue nor its smooth colour is corrected. Whether
+                # a region is new is judged after the hue turn-back, which makes bleeding with a shifted hue familiar
+                # again; on new content a turn-back measured over the whole hole would be a spurious one.
+                turned = apply_fusion(inpainter_chroma, angle, torch.zeros_like(correction))
+                sigma = smooth_scale(*small_hole.shape[-2:])
+                new = new_content(turned, predicted, small_hole, sigma, luma)
+                # The verdict continues past the hole's edge into a soft mask's blend band, or it would step there.
+                new = torch.where(small_hole > 0.5, new, masked_blur(new, small_hole, sigma))
+                familiar = 1.0 - new
+                angle = frame.enlarge(angle * familiar)
+                correction = correction * familiar
+            chroma = apply_fusion(full_chroma, angle, frame.enlarge(correction))
+        fused = fit_to_gamut(full_luma, chroma)
+    weight = frame.crop(soft)
+    return frame.paste(reference, weight * fused.clamp(0.0, 1.0) + (1.0 - weight) * frame.crop(reference))

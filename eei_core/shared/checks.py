@@ -6,9 +6,17 @@ these helpers on entry so the errors read the same everywhere.
 
 from __future__ import annotations
 
+import logging
+
 import torch
 
 from .errors import EEIInputError
+
+log = logging.getLogger(__name__)
+
+#: VAEEncodeForInpaint crops its image to multiples of the VAE's 8-pixel blocks, centred, so a decoded result can be
+#: a few pixels smaller than the image and mask it came from; differences up to one block are aligned.
+VAE_BLOCK = 8
 
 
 def _shape(t: torch.Tensor) -> str:
@@ -88,3 +96,23 @@ def check_known_pixels(mask: torch.Tensor) -> None:
                 f"mask of batch item {i} covers the whole image: there is no known colour to learn from; "
                 "leave part of the image unmasked (mask 0 = known) or give colour hints on a known image"
             )
+
+
+def align_to_output(output: torch.Tensor, other: torch.Tensor, name: str) -> torch.Tensor:
+    """``other`` (``[B, C, H', W']``) cropped to ``output``'s size when it is larger by at most :data:`VAE_BLOCK`
+    pixels in each direction, centred as VAEEncodeForInpaint crops; anything else is returned unchanged (and left to
+    :func:`check_same_size`).
+
+    Example:
+        >>> align_to_output(torch.zeros(1, 3, 64, 80), torch.zeros(1, 1, 69, 83), "mask").shape
+        torch.Size([1, 1, 64, 80])
+    """
+    dh, dw = other.shape[-2] - output.shape[-2], other.shape[-1] - output.shape[-1]
+    if (dh, dw) == (0, 0) or not (0 <= dh <= VAE_BLOCK and 0 <= dw <= VAE_BLOCK):
+        return other
+    top, left = dh // 2, dw // 2
+    log.info(
+        "%s is %dx%d, the image %dx%d: cropped to the image as VAEEncodeForInpaint crops (centred, to multiples of 8)",
+        name, other.shape[-1], other.shape[-2], output.shape[-1], output.shape[-2],
+    )
+    return other[..., top : top + output.shape[-2], left : left + output.shape[-1]]

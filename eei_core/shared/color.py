@@ -70,10 +70,11 @@ def luma_chroma(rgb: torch.Tensor, weights: MonoWeights = "paper") -> tuple[torc
 CHROMA_RANGE: tuple[float, float] = (1.0 - MONO_WEIGHTS["paper"][2], 1.0 - MONO_WEIGHTS["paper"][0])
 
 
-def rotate_hue(chroma: torch.Tensor, angle: float) -> torch.Tensor:
+def rotate_hue(chroma: torch.Tensor, angle: float | torch.Tensor) -> torch.Tensor:
     """Rotate the hue of ``chroma [B, 2, H, W]`` ("paper" (B - Y, R - Y)) about grey by ``angle`` radians.
 
     The rotation acts in the plane normalised by :data:`CHROMA_RANGE`; saturation in that plane is unchanged.
+    ``angle`` is a number or a ``[B, 1, H, W]`` field (a rotation per pixel).
 
     Example:
         >>> c = torch.tensor([CHROMA_RANGE[0], 0.0]).view(1, 2, 1, 1)
@@ -82,7 +83,10 @@ def rotate_hue(chroma: torch.Tensor, angle: float) -> torch.Tensor:
     """
     cb = chroma[:, 0:1] / CHROMA_RANGE[0]
     cr = chroma[:, 1:2] / CHROMA_RANGE[1]
-    cos, sin = math.cos(angle), math.sin(angle)
+    if isinstance(angle, torch.Tensor):
+        cos, sin = torch.cos(angle), torch.sin(angle)
+    else:
+        cos, sin = math.cos(angle), math.sin(angle)
     return torch.cat([(cos * cb - sin * cr) * CHROMA_RANGE[0], (sin * cb + cos * cr) * CHROMA_RANGE[1]], dim=1)
 
 

@@ -71,7 +71,7 @@ def test_recolorize_keeps_a_correct_inpainters_colour_unless_told_to_replace(fil
     hole = load_image(d / "mask.png")[:, :1] > 0.5
     results = {}
     for choice in ("auto", "replace"):
-        eei("recolorize", "--image", str(d / "photo.png"), "--mask", str(d / "mask.png"), "--inpainter-colour",
+        eei("recolorize", "--image", str(d / "photo.png"), "--mask", str(d / "mask.png"), "--mode",
             choice, "--out", str(d / f"{choice}.png"))
         out = load_image(d / f"{choice}.png")
         results[choice] = float((out - img).abs()[hole.expand_as(img)].mean())

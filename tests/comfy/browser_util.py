@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 
@@ -20,6 +20,8 @@ CHROMIUM_ARGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
 VIEWPORT = {"width": 1280, "height": 860}
+#: The window every example workflow must open in with all its nodes in view (a common laptop browser window).
+WORKFLOW_VIEWPORT = {"width": 1600, "height": 1000}
 #: The frontend loads in 5-10 s on an idle 2-core box; a busy one can take minutes.
 LOAD_TIMEOUT_MS = 240_000
 
@@ -69,6 +71,23 @@ def browser():
             _shared.pop("playwright").stop()
 
 
+class Rect(NamedTuple):
+    """A box on the page in CSS pixels."""
+
+    left: float
+    top: float
+    right: float
+    bottom: float
+
+    def contains(self, other: Rect) -> bool:
+        return (self.left <= other.left and self.top <= other.top
+                and other.right <= self.right and other.bottom <= self.bottom)
+
+    def overlaps(self, other: Rect) -> bool:
+        return (self.left < other.right and other.left < self.right
+                and self.top < other.bottom and other.top < self.bottom)
+
+
 class Frontend:
     """A page with ComfyUI's frontend loaded, and the errors it logged."""
 
@@ -112,6 +131,58 @@ class Frontend:
         """The API prompt the frontend would queue (``app.graphToPrompt().output``)."""
         return self.js("async () => (await app.graphToPrompt()).output")
 
+    def canvas_rect(self) -> Rect:
+        """The graph canvas element's box on the page, clipped to the window. In this frontend the canvas fills the
+        window and the menus lie over it: see :meth:`canvas_overlays`."""
+        return Rect(*self.js("""() => {
+            const box = app.canvas.canvas.getBoundingClientRect();
+            return [Math.max(box.left, 0), Math.max(box.top, 0),
+                    Math.min(box.right, window.innerWidth), Math.min(box.bottom, window.innerHeight)];
+        }"""))
+
+    def canvas_overlays(self, step: int = 8) -> list[Rect]:
+        """Boxes of the page elements drawn over the graph canvas (minimap, zoom buttons, floating menus).
+
+        Found by asking the page which element is on top at every ``step`` pixels of the canvas; call it with an
+        empty graph, or the nodes' own DOM widgets (text boxes, image previews) count as overlays too.
+        """
+        boxes = self.js("""(step) => {
+            const canvas = app.canvas.canvas;
+            const box = canvas.getBoundingClientRect();
+            const found = new Set();
+            for (let y = Math.max(box.top, 0) + step / 2; y < Math.min(box.bottom, innerHeight); y += step)
+                for (let x = Math.max(box.left, 0) + step / 2; x < Math.min(box.right, innerWidth); x += step) {
+                    const hit = document.elementFromPoint(x, y);
+                    if (hit && hit !== canvas) found.add(hit);
+                }
+            return [...found].map((e) => {
+                const r = e.getBoundingClientRect();
+                return [r.left, r.top, r.right, r.bottom];
+            });
+        }""", step)
+        found = {Rect(*b) for b in boxes}
+        # An icon inside a button inside a toolbar: the toolbar's box says it all.
+        return sorted(r for r in found if not any(o != r and o.contains(r) for o in found))
+
+    def graph_item_rects(self) -> dict[str, Rect]:
+        """Page boxes of every node (title bar included) and group, as drawn at the canvas's current scale and offset
+        (LiteGraph: canvas pixel = (graph position + ds.offset) * ds.scale), keyed by a readable name."""
+        items = self.js("""() => {
+            const box = app.canvas.canvas.getBoundingClientRect();
+            const toPage = (x, y) => {
+                const [cx, cy] = app.canvas.ds.convertOffsetToCanvas([x, y]);
+                return [box.left + cx, box.top + cy];
+            };
+            const rect = (x, y, w, h) => [...toPage(x, y), ...toPage(x + w, y + h)];
+            const title = LiteGraph.NODE_TITLE_HEIGHT;
+            return [
+                ...app.graph._nodes.map((n) => [`node ${n.id} ${n.title}`,
+                                                 rect(n.pos[0], n.pos[1] - title, n.size[0], n.size[1] + title)]),
+                ...app.graph._groups.map((g) => [`group ${g.title}`, rect(...g._bounding)]),
+            ];
+        }""")
+        return {name: Rect(*box) for name, box in items}
+
     def screenshot(self, name: str) -> Path | None:
         """Save a screenshot under $EEI_SCREENSHOTS (if set), for looking at what a test saw."""
         folder = os.environ.get("EEI_SCREENSHOTS")
@@ -123,9 +194,10 @@ class Frontend:
         return path
 
 
-def open_frontend(browser, server) -> Frontend:
-    """Open the frontend of ``server`` in a new page and wait until the graph and this pack's nodes are registered."""
-    context = browser.new_context(viewport=VIEWPORT)
+def open_frontend(browser, server, viewport: dict[str, int] = VIEWPORT) -> Frontend:
+    """Open the frontend of ``server`` in a new page (window size ``viewport``) and wait until the graph and this
+    pack's nodes are registered. Close it with ``front.page.context.close()``."""
+    context = browser.new_context(viewport=viewport)
     page = context.new_page()
     page.set_default_timeout(LOAD_TIMEOUT_MS)
     front = Frontend(page, server)

@@ -17,7 +17,7 @@ import numpy as np
 from browser_util import browser, frontend  # noqa: F401  (pytest fixtures)
 from PIL import Image
 
-WORKFLOW = Path(__file__).resolve().parents[2] / "workflows" / "EEI-3-color-hints.json"
+WORKFLOW = Path(__file__).resolve().parents[2] / "example_workflows" / "EEI-3-color-hints.json"
 W, H = 96, 64
 BACKGROUND = (90, 110, 170)  # blue-gray, luma 111
 RED = (220, 30, 30)  # luma 87: a different gray level, so the network does not give the hole this red by itself

@@ -1,5 +1,5 @@
-"""The example workflows in workflows/: served as templates, load in the real frontend, and (those that need no model
-weights) run end to end on a real ComfyUI.
+"""The example workflows in example_workflows/: served as templates, load in the real frontend with every node in view,
+and (those that need no model weights) run end to end on a real ComfyUI.
 
 Needs ComfyUI (``bash .ci/install_comfyui.sh``) and, for the browser tests, Chromium + playwright
 (``bash .ci/install_browser.sh``).
@@ -12,16 +12,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from browser_util import browser, frontend  # noqa: F401  (pytest fixtures)
+from browser_util import WORKFLOW_VIEWPORT, browser, frontend, open_frontend  # noqa: F401  (pytest fixtures)
 from harness import PACK_NAME
 from PIL import Image
 
-WORKFLOWS_DIR = Path(__file__).resolve().parents[2] / "workflows"
+#: ComfyUI's Templates browser serves this folder of every pack (other names work, with a hint to rename them).
+WORKFLOWS_DIR = Path(__file__).resolve().parents[2] / "example_workflows"
 WORKFLOWS = sorted(p.stem for p in WORKFLOWS_DIR.glob("*.json"))
 #: Node types the frontend provides itself (no Python class on the server).
 FRONTEND_ONLY = {"Note", "MarkdownNote", "Reroute", "PrimitiveNode"}
 #: Workflows that need model weights (a Stable Diffusion checkpoint) and so are only loaded, not run.
-NEEDS_WEIGHTS = {"EEI-2-fix-color-bleeding-after-diffusion-inpaint"}
+NEEDS_WEIGHTS = {"EEI-2-fix-color-bleeding-after-diffusion-inpaint", "EEI-5-creative-fill-drift-and-seam"}
 RUNNABLE = sorted(set(WORKFLOWS) - NEEDS_WEIGHTS)
 
 WARM = np.array([200, 80, 40], np.float32) / 255
@@ -32,8 +33,8 @@ def load(name: str) -> dict:
     return json.loads((WORKFLOWS_DIR / f"{name}.json").read_text())
 
 
-def test_four_workflows_are_shipped_with_thumbnails():
-    assert len(WORKFLOWS) == 4, WORKFLOWS
+def test_five_workflows_are_shipped_with_thumbnails():
+    assert len(WORKFLOWS) == 5, WORKFLOWS
     for name in WORKFLOWS:
         assert (WORKFLOWS_DIR / f"{name}.jpg").is_file(), f"{name}.jpg: the template browser shows it as thumbnail"
 
@@ -55,7 +56,7 @@ def test_workflow_file_is_consistent(name):
 
 
 def test_templates_route_lists_and_serves_the_workflows(comfy_server):
-    """ComfyUI serves workflows/ as this pack's templates (Workflow > Browse Templates)."""
+    """ComfyUI serves example_workflows/ as this pack's templates (Workflow > Browse Templates)."""
     listed = comfy_server.get("/api/workflow_templates").json()
     assert sorted(listed.get(PACK_NAME, [])) == WORKFLOWS
     for name in WORKFLOWS:
@@ -86,6 +87,33 @@ def test_workflows_load_in_the_frontend(frontend):
         assert classes == expected, name
         frontend.screenshot(f"workflow-{name}")
     assert frontend.errors == []
+
+
+def test_workflows_open_with_every_node_in_view(browser, comfy_server):
+    """Opened in a 1600x1000 window, each workflow's saved view (extra.ds) shows every node and group whole: inside
+    the canvas element and clear of what the frontend draws over it (menus, side bar, minimap, zoom buttons), at a
+    zoom where the frontend still draws text (above its level-of-detail threshold)."""
+    front = open_frontend(browser, comfy_server, WORKFLOW_VIEWPORT)
+    try:
+        canvas = front.canvas_rect()
+        overlays = front.canvas_overlays()  # measured on the empty graph open_frontend leaves
+        problems = []
+        for name in WORKFLOWS:
+            front.load_workflow(load(name))
+            # The saved view is applied at load; wait two frames so nodes have their final sizes.
+            front.js("() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
+            if front.js("app.canvas.low_quality"):
+                problems.append(f"{name}: zoom {front.js('app.canvas.ds.scale')} is too small for text to be drawn")
+            for item, box in front.graph_item_rects().items():
+                at = f"{name}: {item} at {tuple(round(v) for v in box)}"
+                if not canvas.contains(box):
+                    problems.append(f"{at} leaves the canvas {tuple(round(v) for v in canvas)}")
+                problems += [f"{at} is under {tuple(round(v) for v in o)}" for o in overlays if o.overlaps(box)]
+            front.screenshot(f"in-view-{name}")
+        assert problems == [], "\n".join(problems)
+        assert front.errors == []
+    finally:
+        front.page.context.close()
 
 
 def _test_photo() -> Image.Image:

@@ -72,7 +72,7 @@ def test_an_inpainter_that_did_not_bleed_is_left_alone(astronaut_small):
     mask = rect_hole(64, 64, 20, 12, 24, 28)
     kept = recolorize(astronaut_small, mask, original=astronaut_small, config=QUICK, mask_grow=0)
     replaced = recolorize(astronaut_small, mask, original=astronaut_small, config=QUICK, mask_grow=0,
-                          keep_agreeing_colour=False)
+                          mode="replace")
     # measured: kept 37.1 dB, replaced 23.3 dB (the learned colour alone)
     assert hole_psnr(kept, astronaut_small, mask) > 35.0
     assert hole_psnr(kept, astronaut_small, mask) > hole_psnr(replaced, astronaut_small, mask) + 10.0
@@ -81,9 +81,9 @@ def test_an_inpainter_that_did_not_bleed_is_left_alone(astronaut_small):
 def test_keeping_agreeing_colour_still_removes_a_tint(astronaut_small):
     mask = rect_hole(64, 64, 20, 12, 24, 28)
     inpainted = bleed(astronaut_small, mask)
-    kept = recolorize(inpainted, mask, original=astronaut_small, config=QUICK, mask_grow=0, keep_agreeing_colour=True)
+    kept = recolorize(inpainted, mask, original=astronaut_small, config=QUICK, mask_grow=0, mode="restore")
     replaced = recolorize(inpainted, mask, original=astronaut_small, config=QUICK, mask_grow=0,
-                          keep_agreeing_colour=False)
+                          mode="replace")
     raw = hole_psnr(inpainted, astronaut_small, mask)
     assert hole_psnr(kept, astronaut_small, mask) > raw + 3.0
     # the kept detail of the inpainter is the photo's own: at least as close as the learned colour alone
@@ -99,7 +99,7 @@ def test_a_hue_shift_of_the_inpainter_is_turned_back(astronaut_small):
     inpainted = torch.where(mask > 0.5, shifted, astronaut_small)
     kept = recolorize(inpainted, mask, original=astronaut_small, config=QUICK, mask_grow=0)
     replaced = recolorize(inpainted, mask, original=astronaut_small, config=QUICK, mask_grow=0,
-                          keep_agreeing_colour=False)
+                          mode="replace")
     # measured: 14.7 dB shifted, 23.3 replaced, 35.5 kept and turned back (23.2 kept without the turn)
     assert hole_psnr(kept, astronaut_small, mask) > hole_psnr(inpainted, astronaut_small, mask) + 15.0
     # the inpainter's texture colour, turned back, is worth more than the learned colour alone
@@ -114,7 +114,7 @@ def test_the_paper_preset_leaves_an_inpainter_that_did_not_bleed_alone(photo):
     mask = rect_hole(64, 64, 20, 12, 24, 28)
     kept = recolorize(image, mask, original=image, config=barely_trained, mask_grow=0)
     replaced = recolorize(image, mask, original=image, config=barely_trained, mask_grow=0,
-                          keep_agreeing_colour=False)
+                          mode="replace")
     # measured: 41.3 / 35.4 dB kept, 12.2 / 11.8 replaced (15.4 / 11.7 kept before the validated estimate was used)
     assert hole_psnr(replaced, image, mask) < 20.0
     assert hole_psnr(kept, image, mask) > 30.0
@@ -127,5 +127,5 @@ def test_hints_switch_agreeing_colour_off_by_default(astronaut_small):
     hints = [Hint(x=0.4, y=0.5, color=(0.0, 1.0, 0.0), radius=3)]
     auto = recolorize(astronaut_small, mask, original=astronaut_small, hints=hints, config=QUICK, mask_grow=0)
     replaced = recolorize(astronaut_small, mask, original=astronaut_small, hints=hints, config=QUICK, mask_grow=0,
-                          keep_agreeing_colour=False)
+                          mode="replace")
     assert torch.equal(auto, replaced)
