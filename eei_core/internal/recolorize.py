@@ -36,7 +36,7 @@ from ..shared.checks import (
     check_mask,
     check_same_size,
 )
-from ..shared.color import fit_to_gamut, luma_chroma
+from ..shared.color import fit_to_gamut, luma_chroma, rotate_hue
 from ..shared.device import resolve_device
 from ..shared.errors import EEIInputError
 from ..shared.filters import masked_blur
@@ -58,6 +58,7 @@ from .frame import plan_frame, upsample_guided
 from .hints import Hint
 from .new_content import new_content
 from .propagate import propagate
+from .seam import seam_correction
 
 log = logging.getLogger(__name__)
 
@@ -223,18 +224,38 @@ def _recolorize_item(
                 inpainter_chroma, predicted, small_hole, prediction_tolerance(held_out), validated
             )
             if mode == "auto":
-                # New content keeps the inpainter's colours: neither its hue nor its smooth colour is corrected. Whether
-                # a region is new is judged after the hue turn-back, which makes bleeding with a shifted hue familiar
-                # again; on new content a turn-back measured over the whole hole would be a spurious one.
-                turned = apply_fusion(inpainter_chroma, angle, torch.zeros_like(correction))
-                sigma = smooth_scale(*small_hole.shape[-2:])
-                new = new_content(turned, predicted, small_hole, sigma, luma)
-                # The verdict continues past the hole's edge into a soft mask's blend band, or it would step there.
-                new = torch.where(small_hole > 0.5, new, masked_blur(new, small_hole, sigma))
-                familiar = 1.0 - new
-                angle = frame.enlarge(angle * familiar)
-                correction = correction * familiar
+                angle, correction = _spare_new_content(inpainter_chroma, predicted, small_hole, luma, angle, correction)
             chroma = apply_fusion(full_chroma, angle, frame.enlarge(correction))
         fused = fit_to_gamut(full_luma, chroma)
+    if has_original:
+        # The mismatch along the edge is the inpainter's own (what it re-drew there, what its drift left), so it is
+        # measured on its drift-corrected output: measured on the fused colour, it would undo the bleeding fix.
+        fused = fused + seam_correction(full_inpainted, frame.crop(reference), frame.crop(changed))
     weight = frame.crop(soft)
     return frame.paste(reference, weight * fused.clamp(0.0, 1.0) + (1.0 - weight) * frame.crop(reference))
+
+
+def _spare_new_content(
+    inpainter: torch.Tensor,
+    predicted: torch.Tensor,
+    hole: torch.Tensor,
+    luma: torch.Tensor,
+    angle: float,
+    correction: torch.Tensor,
+) -> tuple[float, torch.Tensor]:
+    """The hue turn and smooth correction of the fusion, minus what would recolour new content.
+
+    New content (:func:`~eei_core.internal.new_content.new_content`) keeps the inpainter's smooth colour, region by
+    region. It is judged after the hue turn-back, which makes bleeding with a shifted hue familiar again. The turn
+    itself is one angle for the whole hole: it is kept when most of the hole is familiar and dropped when most of it is
+    new (a turn measured over a new object is a spurious one); turning only the familiar regions would leave a
+    familiar region that the verdict misses in the wrong hue.
+    """
+    sigma = smooth_scale(*hole.shape[-2:])
+    turned = rotate_hue(inpainter, -angle) if angle else inpainter
+    new = new_content(turned, predicted, hole, sigma, luma)
+    familiar_share = 1.0 - float((new * hole).sum() / hole.sum().clamp(min=1.0))
+    angle = angle * min(1.0, max(0.0, (familiar_share - 0.25) / 0.25))
+    # The verdict continues past the hole's edge into a soft mask's blend band, or it would step there.
+    new = torch.where(hole > 0.5, new, masked_blur(new, hole, sigma))
+    return angle, correction * (1.0 - new)
