@@ -19,7 +19,7 @@ import torch
 
 from .internal.colorize import PRESETS, internal_colorize
 from .internal.hints import parse_hints
-from .internal.recolorize import DEFAULT_MASK_GROW, MODES, recolorize
+from .internal.recolorize import DEFAULT_MASK_GROW, MODES, SequenceRecolorizer, masks_move_little, recolorize
 from .shared.checks import check_same_size
 from .shared.errors import EEICancelled, EEIInputError
 from .shared.io import load_gray, load_image, load_mask, save_image
@@ -79,7 +79,68 @@ def _colorize(args: argparse.Namespace) -> dict:
     return {"output": str(save_image(out, args.out))}
 
 
+#: Files read as frames when ``--image`` is a folder.
+FRAME_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
+
+
+def list_frames(folder: Path, what: str) -> list[Path]:
+    """The image files of ``folder`` in name order (name frames with zero-padded numbers: 0001.png, 0002.png ...)."""
+    if not folder.is_dir():
+        raise EEIInputError(f"{what} must be a folder of frames like --image, got {folder}")
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in FRAME_SUFFIXES)
+    if not files:
+        raise EEIInputError(f"{what} folder {folder} holds no images ({', '.join(FRAME_SUFFIXES)})")
+    return files
+
+
+def _recolorize_frames(args: argparse.Namespace) -> dict:
+    """``eei recolorize`` on a folder of frames: streamed one frame at a time into ``--out`` (a folder), as a
+    sequence (:class:`~eei_core.internal.recolorize.SequenceRecolorizer`) unless the masks jump or ``--sequence off``."""
+    from tqdm import tqdm
+
+    frames = list_frames(Path(args.image), "--image")
+    masks = list_frames(Path(args.mask), "--mask") if Path(args.mask).is_dir() else [Path(args.mask)]
+    originals = list_frames(Path(args.original), "--original") if args.original else None
+    if len(masks) not in (1, len(frames)):
+        raise EEIInputError(f"--mask has {len(masks)} masks for {len(frames)} frames; give one mask per frame (in "
+                            "the same name order) or one mask file for all")
+    if originals is not None and len(originals) != len(frames):
+        raise EEIInputError(f"--original has {len(originals)} frames, --image {len(frames)}; they must match")
+    # The frame plan covers every frame's hole, so the masks are read once first (one at a time).
+    union, previous, moves_little = None, None, True
+    for path in masks:
+        mask = load_mask(path, invert=args.invert_mask)
+        union = mask if union is None else torch.maximum(union, mask)
+        if previous is not None:
+            moves_little = moves_little and masks_move_little(torch.cat([previous, mask]))
+        previous = mask
+    sequence = {"on": True, "off": False}.get(args.sequence, moves_little)
+    out_dir = Path(args.out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    settings = {"config": args.preset, "mode": args.mode, "mask_grow": args.mask_grow, "levels": args.levels,
+                "working_size": args.working_size, "seed": args.seed, "device": args.device}
+    hints = read_hints(args.hints)
+    fix = SequenceRecolorizer(plan_mask=union, **settings) if sequence else None
+    seconds, written = [], []
+    for i, frame_path in enumerate(tqdm(frames, desc="frames", file=sys.stderr, unit="frame", leave=False)):
+        start = time.perf_counter()
+        image = load_image(frame_path)
+        mask = load_mask(masks[i if len(masks) > 1 else 0], invert=args.invert_mask)
+        original = load_image(originals[i]) if originals is not None else None
+        if fix is not None:
+            out = fix(image, mask, original, hints)
+        elif float(mask.max()) > 0.5:
+            out = recolorize(image, mask, original, hints, sequence=False, **settings)
+        else:  # a frame without a hole passes through
+            out = original if original is not None else image
+        written.append(save_image(out, out_dir / f"{frame_path.stem}.png"))
+        seconds.append(round(time.perf_counter() - start, 3))
+    return {"output": str(out_dir), "frames": len(written), "sequence": sequence, "seconds_per_frame": seconds}
+
+
 def _recolorize(args: argparse.Namespace) -> dict:
+    if Path(args.image).is_dir():
+        return _recolorize_frames(args)
     image = load_image(args.image)
     # recolorize checks the sizes itself: a mask and original up to 8 pixels larger (a VAE's crop) are aligned.
     mask = load_mask(args.mask, invert=args.invert_mask)
@@ -151,14 +212,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("recolorize", help="remove colour bleeding from another inpainter's output",
                        description="Keep the inpainted structure (luminance) and restore colour from the known pixels.")
-    p.add_argument("--image", required=True, help="the other inpainter's output")
+    p.add_argument("--image", required=True, help="the other inpainter's output, or a folder of video frames "
+                   "(then --mask is a folder of masks or one mask, --original a folder, --out a folder)")
     p.add_argument("--mask", required=True, help="the region it filled (white = hole)")
     p.add_argument("--original", default=None, help="the image before inpainting (default: --image)")
+    p.add_argument("--sequence", choices=("auto", "on", "off"), default="auto",
+                   help="frames in a folder: on = learn on the first frame and reuse it (fast, no flicker); off = "
+                   "each frame on its own; auto (default) = on unless the masks jump between frames")
     p.add_argument("--mask-grow", type=int, default=DEFAULT_MASK_GROW, help="grow the mask by N pixels (seams)")
     p.add_argument("--mode", choices=list(MODES), default="auto",
                    help="; ".join(f"{name}: {what}" for name, what in MODES.items())
                    + " (the drift and the seam are fixed in every mode)")
-    p.add_argument("--out", required=True, help="output image (.png or .jpg)")
+    p.add_argument("--out", required=True, help="output image (.png or .jpg), or a folder for frames")
     _add_common(p)
     p.set_defaults(handler=_recolorize)
 

@@ -12,7 +12,14 @@ from __future__ import annotations
 import torch
 from PIL import Image
 
-from ..eei_core.shared.checks import align_to_output, batch_size, check_same_size
+from ..eei_core.shared.checks import (
+    align_to_output,
+    batch_size,
+    check_image,
+    check_mask,
+    check_same_size,
+    check_value_range,
+)
 from ..eei_core.shared.errors import EEIInputError
 
 
@@ -65,7 +72,9 @@ def to_torch(
     All given inputs must have the size of the first one (the error names both inputs and their sizes) and batch
     sizes that follow the one batch rule (:func:`eei_core.shared.checks.batch_size`). Optional inputs may be ``None`` and
     stay ``None``. With ``allow_vae_crop``, inputs up to 8 pixels larger than the first are let through for
-    :func:`eei_core.shared.checks.align_to_output` (a VAE-decoded result is cropped to multiples of 8).
+    :func:`eei_core.shared.checks.align_to_output` (a VAE-decoded result is cropped to multiples of 8). Values are
+    checked here, so errors name the node's inputs: NaN or infinite values are an error, images slightly outside 0..1
+    are clamped and images far outside are an error (:func:`eei_core.shared.checks.check_value_range`).
 
     Example:
         >>> image, mask = to_torch({"image": torch.zeros(2, 48, 64, 3)}, {"mask": torch.ones(1, 48, 64)})
@@ -74,6 +83,12 @@ def to_torch(
     """
     named: dict[str, torch.Tensor | None] = {n: None if t is None else image_to_torch(t, n) for n, t in images.items()}
     named.update({n: None if t is None else mask_to_torch(t, n) for n, t in (masks or {}).items()})
+    for n, t in named.items():
+        if t is not None and n in (masks or {}):
+            check_mask(t, n)
+        elif t is not None:
+            check_image(t, n)
+            named[n] = check_value_range(t, n)
     given = [(n, t) for n, t in named.items() if t is not None]
     for n, t in given[1:]:
         if n in (masks or {}) and t.shape[-2:] != given[0][1].shape[-2:] and _is_placeholder_mask(t):

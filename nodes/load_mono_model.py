@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import folder_paths
 from comfy_api.latest import io
 
 from ..eei_core.external.mono_model import load_mono_model
@@ -30,4 +29,4 @@ class LoadMonoInpaintModel(io.ComfyNode):
 
     @classmethod
     def execute(cls, model_name: str) -> io.NodeOutput:
-        return io.NodeOutput(load_mono_model(folder_paths.get_full_path_or_raise(models.FOLDER, model_name)))
+        return io.NodeOutput(load_mono_model(models.model_path(model_name)))

@@ -6,6 +6,9 @@ import os
 
 import folder_paths
 
+from ..eei_core.shared.checks import check_file_name
+from ..eei_core.shared.errors import EEIInputError
+
 FOLDER = "eei"
 #: Weights are only read from safetensors: nothing is ever unpickled.
 EXTENSIONS = {".safetensors"}
@@ -28,3 +31,23 @@ def register_model_folder() -> None:
         folder_paths.folder_names_and_paths[FOLDER][1].update(EXTENSIONS)
     else:
         folder_paths.folder_names_and_paths[FOLDER] = ([path], set(EXTENSIONS))
+
+
+def model_path(name: str) -> str:
+    """The full path of model ``name`` from the ``eei`` folder(s).
+
+    ComfyUI 0.3.75 does not check a V3 node's dropdown value against its options, so a prompt sent to the API can
+    carry any text here; a name leading outside the folder is refused before any file is looked up.
+
+    Raises:
+        EEIInputError: a name outside the folder, or no such file.
+    """
+    check_file_name(name, f"ComfyUI/models/{FOLDER}")
+    path = folder_paths.get_full_path(FOLDER, name)
+    if path is None:
+        listed = ", ".join(model_names()) or "none"
+        raise EEIInputError(
+            f"model {name!r} is not in ComfyUI/models/{FOLDER} (models there: {listed}); put the .safetensors file "
+            "into that folder and press R in ComfyUI to refresh the list"
+        )
+    return path

@@ -6,12 +6,15 @@ from comfy_api.latest import io
 
 from ..eei_core.internal.colorize import PRESETS
 from ..eei_core.internal.recolorize import DEFAULT_MASK_GROW, recolorize
+from ..eei_core.shared.errors import EEIInputError
 from . import inputs, runtime
 from .adapter import to_comfy, to_torch
 from .schema import node_schema
 
 #: Widget choice -> ``recolorize(mode=...)``.
 MODES = {"auto": "auto", "restore": "restore", "keep new content": "keep", "replace": "replace"}
+#: Widget choice -> ``recolorize(sequence=...)``.
+SEQUENCE = {"auto": None, "video frames": True, "separate images": False}
 
 
 class RecolorizeAny(io.ComfyNode):
@@ -55,15 +58,25 @@ class RecolorizeAny(io.ComfyNode):
                                "in every mode."),
                 inputs.working_size(),
                 inputs.hints(),
+                io.Combo.Input("sequence", options=list(SEQUENCE), default="auto", optional=True,
+                               tooltip="How a batch of several images is treated. video frames: what is learned on "
+                               "the first frame is reused on the next, so later frames take a fraction of the time "
+                               "and their colours do not flicker (one mask for all frames, or masks that move a "
+                               "little). separate images: each image on its own. auto: video frames when the masks "
+                               "of consecutive images overlap (or one mask is given for all)."),
             ],
             outputs=[io.Image.Output(display_name="image", tooltip="The re-coloured image.")],
         )
 
     @classmethod
     def execute(cls, image, mask, preset: str, mask_grow: int, levels: int, seed: int, mode: str = "auto",
-                working_size: int = inputs.DEFAULT_MAX_SIDE, original=None, hints=None) -> io.NodeOutput:
+                working_size: int = inputs.DEFAULT_MAX_SIDE, original=None, hints=None,
+                sequence: str = "auto") -> io.NodeOutput:
+        if sequence not in SEQUENCE:
+            raise EEIInputError(f"unknown sequence choice {sequence!r}; choose one of {', '.join(SEQUENCE)}")
         inpainted, reference, hole = to_torch({"image": image, "original": original}, {"mask": mask},
                                               allow_vae_crop=True)
-        result = runtime.run(recolorize, inpainted, hole, reference, hints, config=preset, mode=MODES[mode],
-                             mask_grow=mask_grow, levels=levels or None, seed=seed, working_size=working_size)
+        result = runtime.run(recolorize, inpainted, hole, reference, hints, config=preset, mode=MODES.get(mode, mode),
+                             mask_grow=mask_grow, levels=levels or None, seed=seed, working_size=working_size,
+                             sequence=SEQUENCE.get(sequence))
         return io.NodeOutput(to_comfy(result, runtime.output_device()))

@@ -13,7 +13,15 @@ from typing import Any
 
 import torch
 
-from ..shared.checks import batch_size, binarize_mask, check_image, check_mask, check_same_size
+from ..shared.checks import (
+    batch_size,
+    binarize_mask,
+    check_has_hole,
+    check_image,
+    check_mask,
+    check_same_size,
+    check_value_range,
+)
 from ..shared.color import to_mono
 from ..shared.device import resolve_device
 from ..shared.errors import EEIInputError
@@ -55,8 +63,8 @@ def complete_mono(
         ``[B, 1, H, W]`` in 0..1 on the image's device: exactly ``to_mono(image)`` where the mask is 0.
 
     Raises:
-        EEIInputError: bad shapes, sizes or batches; a mask item that is all hole (nothing to copy from); an
-            unsupported ``model``.
+        EEIInputError: bad shapes, sizes or batches; values far outside 0..1 (slight overshoot is clamped); a mask
+            item that is all hole (nothing to copy from), or no hole in any item; an unsupported ``model``.
 
     Example:
         >>> img = torch.rand(1, 3, 24, 24)
@@ -68,7 +76,9 @@ def complete_mono(
     check_image(image, "image", channels=(1, 3))
     check_mask(mask, "mask")
     check_same_size(image, mask, "image", "mask")
+    image = check_value_range(image, "image")
     count = batch_size({"image": image, "mask": mask})
+    check_has_hole(mask)
     hole = binarize_mask(mask)
     for i in range(hole.shape[0]):
         if bool(hole[i].all()):

@@ -249,9 +249,7 @@ def read_mono_metadata(path: str | Path) -> dict[str, str]:
         with safe_open(str(path), framework="pt", device="cpu") as f:
             metadata = f.metadata() or {}
     except Exception as exc:  # safetensors raises its own error types for corrupt headers
-        raise EEIInputError(
-            f"{path.name!r} is not a readable safetensors file ({exc}); the file may be truncated"
-        ) from exc
+        raise _unreadable(path, exc) from exc
     if metadata.get(_META_ARCH) != ARCHITECTURE:
         raise EEIInputError(
             f"{path.name!r} is not an EEI mono model; its safetensors metadata has no {_META_ARCH}={ARCHITECTURE!r} "
@@ -265,6 +263,14 @@ def read_mono_metadata(path: str | Path) -> dict[str, str]:
             f"{FORMAT_VERSION}; update EEI (or retrain the model with this version)"
         )
     return metadata
+
+
+def _unreadable(path: Path, exc: Exception) -> EEIInputError:
+    return EEIInputError(
+        f"{path.name!r} is not a readable safetensors file ({exc}): it is truncated (an interrupted download or "
+        "copy) or not a safetensors file at all (e.g. a pickle or a web page renamed to .safetensors); download or "
+        "export it again"
+    )
 
 
 def config_from_metadata(metadata: dict[str, str], name: str = "model") -> MonoModelConfig:
@@ -316,7 +322,11 @@ def load_mono_model(path: str | Path, device: str | torch.device | None = None) 
     path = Path(path)
     metadata = read_mono_metadata(path)
     model = MonoInpaintGenerator(config_from_metadata(metadata, path.name))
-    load_state_strict(model, load_file(str(path), device="cpu"), path.name)
+    try:
+        state = load_file(str(path), device="cpu")
+    except Exception as exc:  # a header that reads but data that does not
+        raise _unreadable(path, exc) from exc
+    load_state_strict(model, state, path.name)
     model.eval()
     return model.to(device) if device is not None else model
 

@@ -35,9 +35,11 @@ from ..shared.checks import (
     batch_size,
     binarize_mask,
     check_image,
+    check_has_hole,
     check_known_pixels,
     check_mask,
     check_same_size,
+    check_value_range,
 )
 from ..shared.color import fit_to_gamut, luma_chroma, rgb_from_luma_chroma, to_mono
 from ..shared.device import resolve_device
@@ -49,6 +51,7 @@ from .frame import CONTEXT, DEFAULT_MAX_SIDE, WorkingFrame, plan_frame, upsample
 from .generator import ColorGenerator
 from .hints import Hint, rasterize_hints
 from .propagate import propagate
+from .temporal import FrameFollower, masks_move_little
 
 log = logging.getLogger(__name__)
 
@@ -409,6 +412,36 @@ def held_out_propagations(
     return out
 
 
+@dataclass
+class LearnedCorrection:
+    """The fast colorizer's learned correction of the propagation, kept to be applied again: to the next frame of a
+    video, whose colours the same networks predict (a sequence learns once and reuses it).
+
+    Attributes:
+        nets: the trained generator of each level, coarsest first.
+        sizes: the level sizes they were trained at (for an image of the working size they were learned on).
+        scale: how much of the correction generalised on the held-out holes (0..1).
+    """
+
+    nets: list[ColorGenerator]
+    sizes: list[tuple[int, int]]
+    scale: float
+
+    @torch.no_grad()
+    def apply(self, mono: torch.Tensor, prior: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """The correction ``[1, 2, H, W]`` (zero outside ``mask``) for ``mono`` ``[1, 1, H, W]`` and its propagation
+        ``prior`` ``[1, 2, H, W]``, already scaled."""
+        previous: torch.Tensor | None = None
+        for net, size in zip(self.nets, self.sizes):
+            parts = [downsample_image(mono, size), downsample_image(prior, size), downsample_mask(mask, size)]
+            if previous is not None:
+                parts.append(_upsample(previous, size))
+            base = downsample_image(prior, size)
+            previous = base + net(torch.cat(parts, dim=1)) * downsample_mask(mask, size)
+        assert previous is not None
+        return self.scale * _upsample(previous - downsample_image(prior, previous.shape[-2:]), mono.shape[-2:]) * mask
+
+
 def _colorize_prior(
     mono: torch.Tensor,
     color: torch.Tensor,
@@ -418,11 +451,14 @@ def _colorize_prior(
     levels: int,
     generator: torch.Generator,
     counter: StepCounter,
-) -> tuple[torch.Tensor, list[HeldOut]]:
+    learned: LearnedCorrection | None = None,
+) -> tuple[torch.Tensor, list[HeldOut], LearnedCorrection | None]:
     """The fast colorizer on one image: propagation prior + learned chroma correction.
 
-    Returns RGB ``[1, 3, H, W]`` and the propagations it made with a copy of the hole held out (none when it trained
-    nothing), which the fusion reuses.
+    With ``learned`` (from an earlier frame), that correction is applied and nothing is trained or simulated.
+
+    Returns RGB ``[1, 3, H, W]``, the propagations it made with a copy of the hole held out (none when it trained
+    nothing), which the fusion reuses, and the learned correction (``None`` when it learned none).
     """
     full = tuple(mono.shape[-2:])
     _, chroma = luma_chroma(color)
@@ -434,17 +470,19 @@ def _colorize_prior(
         chroma = torch.where(hinted > 0, h_chroma, chroma)
         known = torch.maximum(known, hinted)
     prior = propagate(mono, chroma, known, iterations=cfg.propagation_iterations, cancel=counter.cancel)
+    if learned is not None:
+        return rgb_from_luma_chroma(mono, prior + learned.apply(mono, prior, mask)), [], learned
     n_val = cfg.validation_holes
     steps_here = sum(per_level(cfg.iterations, levels))
     if steps_here == 0 or full[0] * full[1] < 2:
         counter.step(levels - 1, None, count=steps_here)
-        return rgb_from_luma_chroma(mono, prior), []
+        return rgb_from_luma_chroma(mono, prior), [], None
     sim_mono, sim_chroma, sim_mask, sim_known = simulation_space(mono, chroma, mask, known)
     sims = simulated_holes(sim_mask, sim_known, cfg.simulated_holes + n_val, generator)
     if len(sims) < n_val + 1:
         # No room in the known region to simulate a hole: the propagation is the answer.
         counter.step(levels - 1, None, count=steps_here)
-        return rgb_from_luma_chroma(mono, prior), []
+        return rgb_from_luma_chroma(mono, prior), [], None
     # One more held-out hole: the ring of known pixels around the real hole, the content most like what is missing.
     # A correction that fails there (say, a colour learned elsewhere painted over hair) is switched off.
     ring = known_ring(sim_mask, sim_known)
@@ -479,6 +517,7 @@ def _colorize_prior(
 
     trainer = _Trainer(counter, cfg)
     previous_outputs: list[torch.Tensor | None] = [None] * len(cases)
+    nets: list[ColorGenerator] = []
     for n, size in enumerate(sizes):
         inputs = []
         for (gray, estimate, hole), previous in zip(cases, previous_outputs):
@@ -509,6 +548,7 @@ def _colorize_prior(
                 return rgb_from_luma_chroma(downsample_image(mono, size), priors[-1] + corr).clamp(0, 1)
 
         trainer.fit(net, loss_fn, iterations[n], rates[n], n, preview_fn)
+        nets.append(net)
         with torch.no_grad():
             for i, x in enumerate(inputs):
                 previous_outputs[i] = priors[i] + net(x) * downsample_mask(cases[i][2], size)
@@ -524,9 +564,10 @@ def _colorize_prior(
     out = previous_outputs[-1]
     assert out is not None
     correction = _upsample(out - downsample_image(prior, out.shape[-2:]), full) * mask
+    learned = LearnedCorrection(nets, sizes[: len(nets)], scale)
     # Every simulated hole, the training ones included, was held out from its own propagation: all of them measure the
     # propagation's error, which the fusion's tolerance is made of.
-    return rgb_from_luma_chroma(mono, prior + scale * correction), examples
+    return rgb_from_luma_chroma(mono, prior + scale * correction), examples, learned
 
 
 def _trusted_scale(held_out: list[HeldOut], outputs: list[torch.Tensor | None], trust: str) -> float:
@@ -557,10 +598,12 @@ class WorkingColour:
     Attributes:
         rgb: ``[1, 3, h, w]`` raw estimate (not clamped, luminance not yet put back).
         held_out: held-out propagations (see :func:`held_out_propagations`); empty when the preset made none.
+        learned: the fast preset's learned correction, to reuse on the next frame; ``None`` when there is none.
     """
 
     rgb: torch.Tensor
     held_out: list[HeldOut]
+    learned: LearnedCorrection | None = None
 
 
 def colorize_working(
@@ -572,18 +615,21 @@ def colorize_working(
     levels: int,
     generator: torch.Generator,
     counter: StepCounter,
+    learned: LearnedCorrection | None = None,
 ) -> WorkingColour:
     """Estimate the colour of one image's hole at its working size (no checks, no resizing).
 
     Args:
         mono: ``[1, 1, h, w]``; color: ``[1, 3, h, w]`` (read outside the hole); mask: ``[1, 1, h, w]`` in {0, 1};
         hints: in the coordinates of this image (radii in its pixels).
+        learned: a correction learned on an earlier frame of the same size, applied instead of learning one (the
+            fast preset; the paper preset learns every frame).
     """
     with torch.enable_grad():
         if cfg.mode == "rgb":
             return WorkingColour(_colorize_rgb(mono, color, mask, hints, cfg, levels, generator, counter), [])
-        rgb, held_out = _colorize_prior(mono, color, mask, hints, cfg, levels, generator, counter)
-    return WorkingColour(rgb, held_out)
+        rgb, held_out, learned = _colorize_prior(mono, color, mask, hints, cfg, levels, generator, counter, learned)
+    return WorkingColour(rgb, held_out, learned)
 
 
 def internal_colorize(
@@ -598,6 +644,7 @@ def internal_colorize(
     seed: int = 0,
     keep_luminance: bool | None = None,
     composite: bool = True,
+    sequence: bool | None = None,
     progress: ProgressFn | None = None,
     cancel: CancelFn | None = None,
     device: str | torch.device | None = None,
@@ -616,13 +663,18 @@ def internal_colorize(
         seed: seeds a ``torch.Generator`` for weights and sampling: same seed, same result on CPU.
         keep_luminance: put ``mono`` back as the luminance inside the hole (``None`` = the preset's default).
         composite: known pixels of the result equal ``color`` exactly; ``False`` returns the raw estimate.
+        sequence: treat the batch as the frames of a video: one working frame around all the holes, the fast
+            preset's correction learned on the first frame and reused on the next (a fraction of the time), and a
+            point of the scene keeps its colour from frame to frame where the video does not change
+            (:class:`~eei_core.internal.temporal.FrameFollower`). ``None`` (default): on for a batch of more than one
+            whose masks move little (:func:`~eei_core.internal.temporal.masks_move_little`).
         progress: called as ``progress(level, step, total, preview)``.
         cancel: called every step; raising or returning True stops the run.
         device: where to compute ("auto", "cpu", "cuda", ...); ``None`` follows the inputs.
 
     Returns:
         ``[B, 3, H, W]`` in 0..1 on the device of ``color``. Batches follow the one batch rule (a batch of one is
-        reused, equal batches pair); each item is learned on its own.
+        reused, equal batches pair); each item is learned on its own unless the batch is a ``sequence``.
 
     Raises:
         EEIInputError: bad shapes, sizes that differ, NaNs, a mask with no known pixel.
@@ -642,6 +694,8 @@ def internal_colorize(
     check_mask(mask)
     check_same_size(color, mono, "color", "mono")
     check_same_size(color, mask, "color", "mask")
+    mono, color = check_value_range(mono, "mono"), check_value_range(color, "color")
+    check_has_hole(mask)
     if mono.shape[1] != 1:
         mono = to_mono(mono)
     if color.shape[1] == 1:
@@ -657,8 +711,17 @@ def internal_colorize(
     h, w = color.shape[-2:]
     n_levels = count_levels(cfg, levels, h, w)
     per_item = sum(per_level(cfg.iterations, n_levels))
-    counter = StepCounter(per_item * batch, progress, cancel)
+    if sequence is None:
+        sequence = batch > 1 and masks_move_little(mask)
+    # In a sequence only the first frame learns (with the fast preset); every later frame is one step.
+    reuses = sequence and cfg.mode == "prior"
+    counter = StepCounter(per_item + (batch - 1) if reuses else per_item * batch, progress, cancel)
     generator = torch.Generator(device="cpu").manual_seed(int(seed))
+    points = [(p.x, p.y) for p in hints or []]
+    context = cfg.context if composite else None
+    plan = plan_frame(mask.amax(dim=0, keepdim=True), cfg.working_size, context, points) if sequence else None
+    follower = FrameFollower() if sequence else None
+    learned: LearnedCorrection | None = None
 
     results = []
     for i in range(batch):
@@ -666,14 +729,20 @@ def internal_colorize(
         c = batch_item(color, i).to(dev, torch.float32)
         k = batch_item(mask, i).to(dev, torch.float32)
         if float(k.max()) < 0.5:
-            counter.step(n_levels - 1, None, count=per_item)
+            counter.step(n_levels - 1, None, count=1 if learned is not None else per_item)
             results.append(batch_item(color, i).clone())
             continue
-        frame = plan_frame(k, cfg.working_size, cfg.context if composite else None, [(p.x, p.y) for p in hints or []])
+        frame = plan if plan is not None else plan_frame(k, cfg.working_size, context, points)
+        if follower is not None and follower.follow(frame.shrink(m), 1.0 - frame.shrink_mask(k)):
+            learned = None  # a cut: learn again
         estimate = colorize_working(
             frame.shrink(m), frame.shrink(c), frame.shrink_mask(k), frame_hints(frame, hints, (h, w)), cfg, n_levels,
-            generator, counter,
+            generator, counter, learned,
         )
+        if learned is not None:
+            counter.step(n_levels - 1, None)
+        elif reuses:
+            learned = estimate.learned
         mono_crop, known_crop = frame.crop(m), 1.0 - frame.crop(k)
         if keep_luminance:
             _, chroma = luma_chroma(estimate.rgb)
@@ -682,6 +751,8 @@ def internal_colorize(
         else:
             raw = upsample_guided(estimate.rgb, mono_crop, frame.crop(c), known_crop)
         raw = raw.clamp(0.0, 1.0)
+        if follower is not None:
+            raw = follower.steady(raw, frame.crop(k), frame.scale)
         if composite:
             raw = frame.paste(c, frame.crop(k) * raw + known_crop * frame.crop(c))
         results.append(raw.to(out_device, color.dtype))

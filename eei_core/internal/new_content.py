@@ -24,14 +24,23 @@ the verdict is carried into them along the luminance (the edge-aware propagation
 pattern and from the known region around the hole, which is familiar by definition. So a cast on a flat sky joins the
 sky outside the hole and is corrected, while the plain inside of a new object joins its own outline, whose colour
 edge the prediction did not draw.
+
+A second, simpler piece of evidence covers what the pattern cannot: colours found nowhere in the known region. A
+shaded object whose colour brightens with its luminance has a pattern that any luminance-driven prediction partly
+shares (a green ball in a red and blue scene correlated 0.25 with the red-to-blue prediction), yet bleeding brings in
+the colours of the image's own regions, and a cast or a hue shift moves them by far less than the distance from a
+scene's palette to an alien colour. So hole pixels whose colour lies far (:data:`ALIEN_DISTANCE`, ΔE ab) from every
+colour of the known region count as new, region by region.
 """
 
 from __future__ import annotations
 
 import torch
+from scipy import ndimage
 
-from ..shared.color import CHROMA_RANGE
+from ..shared.color import CHROMA_RANGE, fit_to_gamut, rgb_to_lab
 from ..shared.filters import masked_blur
+from ..shared.masks import grow_mask
 from .propagate import propagate
 
 #: Correlation of the two colour patterns at or below which a window is new content, and at or above which it is
@@ -48,10 +57,28 @@ MAX_GAIN = 8.0
 WINDOW_FRACTION = 1.0
 #: The inpainter's colour detail (rms, normalised chroma) below which a window has no pattern to compare.
 MIN_DETAIL = 0.01
+#: Pixels along the inside of the hole's edge left out of the pattern: there the inpainter's colour is mixed with the
+#: known region's (by its own blending, and by the shrinking to the working size), a colour ramp that is no pattern
+#: of the content (a plain gray fill of a 1440x1920 photo read as a new object by its 2-pixel rim alone).
+RIM = 2
+#: Distance (ΔE ab, in the a*b* plane) from the nearest colour of the known region at which a hole colour starts to
+#: count as alien, and at which it is fully alien. On the dev photos' synthetic bleeding the cast hole colours stayed
+#: within 25 of the photo's palette; new objects drawn by SD fills reach 40 and more where their colours are new.
+ALIEN_DISTANCE = (25.0, 40.0)
+#: Share of the known pixels a bin of the palette (2x2 ΔE ab) needs to count, so a few stray pixels do not make a
+#: colour familiar.
+PALETTE_MIN_SHARE = 2e-4
+_PALETTE_BIN = 2.0
+_PALETTE_EXTENT = 128.0
 
 
 def new_content(
-    inpainter: torch.Tensor, predicted: torch.Tensor, hole: torch.Tensor, smooth_sigma: float, luma: torch.Tensor
+    inpainter: torch.Tensor,
+    predicted: torch.Tensor,
+    hole: torch.Tensor,
+    smooth_sigma: float,
+    luma: torch.Tensor,
+    known_rgb: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """How new the content of each hole pixel is, from 0 (the learned colour explains it) to 1 (a new object).
 
@@ -62,6 +89,8 @@ def new_content(
         hole: ``[1, 1, H, W]``, 1 = hole.
         smooth_sigma: the fusion's smoothing scale in pixels; colour detail is what a blur of this size leaves.
         luma: ``[1, 1, H, W]`` the inpainter's luminance, along which the verdict reaches windows without a pattern.
+        known_rgb: ``[1, 3, H, W]`` in 0..1, the image whose pixels outside ``hole`` make the known palette
+            (:func:`alien_colour`); ``None`` judges by the pattern alone.
 
     Returns:
         ``[1, 1, H, W]`` in 0..1; 0 outside the hole.
@@ -78,6 +107,7 @@ def new_content(
         True
     """
     hole = (hole > 0.5).to(inpainter.dtype)
+    inner = hole * (1.0 - grow_mask(1.0 - hole, RIM))
     scale = torch.tensor(CHROMA_RANGE, device=inpainter.device, dtype=inpainter.dtype).view(1, 2, 1, 1)
 
     def detail(chroma: torch.Tensor) -> torch.Tensor:
@@ -85,15 +115,72 @@ def new_content(
 
     a, b = detail(inpainter), detail(predicted)
     window = max(1.0, WINDOW_FRACTION * smooth_sigma)
-    cross = masked_blur((a * b).sum(dim=1, keepdim=True), hole, window)
-    energy_a = masked_blur(a.square().sum(dim=1, keepdim=True), hole, window)
-    energy_b = masked_blur(b.square().sum(dim=1, keepdim=True), hole, window)
+    cross = masked_blur((a * b).sum(dim=1, keepdim=True), inner, window)
+    energy_a = masked_blur(a.square().sum(dim=1, keepdim=True), inner, window)
+    energy_b = masked_blur(b.square().sum(dim=1, keepdim=True), inner, window)
     correlation = cross / (energy_a * energy_b).sqrt().clamp(min=1e-12)
     correlation = correlation * (MAX_GAIN * (energy_b / energy_a.clamp(min=1e-12)).sqrt()).clamp(max=1.0)
     # Only the inpainter's pattern needs to be there: one the prediction does not draw at all is new (the gain cap).
-    patterned = (energy_a >= MIN_DETAIL**2).to(inpainter.dtype) * hole
+    patterned = (energy_a >= MIN_DETAIL**2).to(inpainter.dtype) * inner
     new = ((FAMILIAR_CORRELATION - correlation) / (FAMILIAR_CORRELATION - NEW_CORRELATION)).clamp(0.0, 1.0)
     # Windows without a pattern take the verdict of their luminance region; outside the hole everything is familiar.
     verdict = (new * patterned).clamp(0.0, 1.0)
     decided = torch.maximum(patterned, 1.0 - hole)
-    return propagate(luma, verdict, decided).clamp(0.0, 1.0) * hole
+    new = propagate(luma, verdict, decided).clamp(0.0, 1.0) * hole
+    if known_rgb is not None:
+        alien = alien_colour(fit_to_gamut(luma, inpainter), known_rgb, hole)
+        new = torch.maximum(new, masked_blur(alien, hole, window) * hole)
+    return new
+
+
+def alien_colour(rgb: torch.Tensor, known_rgb: torch.Tensor, hole: torch.Tensor) -> torch.Tensor:
+    """How far each hole pixel's colour is from every colour of the known region, as 0 (near one) to 1 (alien).
+
+    The known palette is the 2-D histogram of the known pixels' a*b* (bins of 2 ΔE ab holding at least
+    :data:`PALETTE_MIN_SHARE` of them) with every paler version of its colours (towards gray); a hole pixel's
+    distance to its nearest bin is mapped through :data:`ALIEN_DISTANCE`.
+
+    Args:
+        rgb: ``[1, 3, H, W]`` in 0..1, the hole's colours; known_rgb: ``[1, 3, H, W]`` in 0..1; hole: ``[1, 1, H, W]``.
+
+    Returns:
+        ``[1, 1, H, W]`` in 0..1; 0 outside the hole.
+
+    Example:
+        >>> scene = torch.zeros(1, 3, 8, 8); scene[:, 0] = 0.8; hole = torch.zeros(1, 1, 8, 8); hole[..., 2:6, 2:6] = 1
+        >>> green = scene.clone(); green[:, :, 2:6, 2:6] = torch.tensor([0.1, 0.8, 0.2]).view(1, 3, 1, 1)
+        >>> float(alien_colour(green, scene, hole).max()), float(alien_colour(scene * 0.95, scene, hole).max())
+        (1.0, 0.0)
+        >>> gray = scene.clone(); gray[:, :, 2:6, 2:6] = 0.4  # a washed-out fill is not new
+        >>> float(alien_colour(gray, scene, hole).max())
+        0.0
+    """
+    known = hole[0, 0] <= 0.5
+    ab = rgb_to_lab(rgb)[0, 1:]
+    known_ab = rgb_to_lab(known_rgb)[0, 1:, known]
+    bins = int(2 * _PALETTE_EXTENT / _PALETTE_BIN)
+
+    def index(values: torch.Tensor) -> torch.Tensor:
+        return ((values + _PALETTE_EXTENT) / _PALETTE_BIN).long().clamp(0, bins - 1)
+
+    counts = torch.zeros(bins * bins, device=rgb.device, dtype=torch.float32)
+    ia, ib = index(known_ab)
+    counts.index_add_(0, ia * bins + ib, torch.ones_like(ia, dtype=torch.float32))
+    common = counts >= max(1.0, PALETTE_MIN_SHARE * float(known.sum()))
+    if not bool(common.any()):
+        return torch.zeros_like(hole)
+    # A paler version of a known colour is familiar too: a hole that lost saturation (a gray fill, a washed-out
+    # inpainter) is restoration, not new content. So every colour between a known one and gray belongs to the palette.
+    cells = common.nonzero()[:, 0]
+    centres = (torch.stack([cells // bins, cells % bins], dim=1).float() + 0.5) * _PALETTE_BIN - _PALETTE_EXTENT
+    occupied = torch.zeros(bins * bins, dtype=torch.bool, device=rgb.device)
+    for s in torch.linspace(0.0, 1.0, bins // 2 + 1).tolist():
+        pa, pb = index(centres.T * s)
+        occupied[pa * bins + pb] = True
+    occupied = occupied.view(bins, bins).cpu().numpy()
+    # Distance in bins from each bin to the nearest occupied one, then looked up per pixel.
+    distance = torch.from_numpy(ndimage.distance_transform_edt(~occupied)).to(rgb.device, torch.float32)
+    ha, hb = index(ab)
+    far = distance[ha, hb] * _PALETTE_BIN
+    low, high = ALIEN_DISTANCE
+    return ((far - low) / (high - low)).clamp(0.0, 1.0).view_as(hole).to(rgb.dtype) * (hole > 0.5).to(rgb.dtype)

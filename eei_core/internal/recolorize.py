@@ -21,8 +21,9 @@ exactly. Everything is estimated at the working size (:mod:`~eei_core.internal.f
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
-from typing import Literal, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Literal
 
 import torch
 
@@ -31,10 +32,12 @@ from ..shared.checks import (
     batch_item,
     batch_size,
     binarize_mask,
+    check_has_hole,
     check_image,
     check_known_pixels,
     check_mask,
     check_same_size,
+    check_value_range,
 )
 from ..shared.color import fit_to_gamut, luma_chroma, rotate_hue
 from ..shared.device import resolve_device
@@ -42,9 +45,16 @@ from ..shared.errors import EEIInputError
 from ..shared.filters import masked_blur
 from ..shared.masks import grow_mask
 from ..shared.progress import CancelFn, ProgressFn, StepCounter
-from .chroma_fusion import HELD_OUT_HOLES, apply_fusion, fusion_correction, prediction_tolerance, smooth_scale
+from .chroma_fusion import (
+    HELD_OUT_HOLES,
+    apply_fusion,
+    fusion_correction,
+    prediction_tolerance,
+    smooth_scale,
+)
 from .colorize import (
     ColorizeConfig,
+    LearnedCorrection,
     check_working_size,
     colorize_working,
     count_levels,
@@ -54,11 +64,12 @@ from .colorize import (
     resolve_config,
 )
 from .drift import apply_drift, estimate_drift, has_drift
-from .frame import plan_frame, upsample_guided
+from .frame import WorkingFrame, plan_frame, upsample_guided
 from .hints import Hint
 from .new_content import new_content
 from .propagate import propagate
 from .seam import seam_correction
+from .temporal import FrameFollower, masks_move_little
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +99,7 @@ def recolorize(
     mask_grow: int = DEFAULT_MASK_GROW,
     levels: int | None = None,
     working_size: int | None = None,
+    sequence: bool | None = None,
     seed: int = 0,
     progress: ProgressFn | None = None,
     cancel: CancelFn | None = None,
@@ -109,6 +121,10 @@ def recolorize(
         mask_grow: pixels by which the mask is grown so the seam is re-coloured too.
         working_size: longer side in pixels at which colour is estimated and fused (a crop around the hole, shrunk
             to it); ``None`` = the preset's (512), 0 = full size.
+        sequence: treat the batch as the frames of a video (:class:`SequenceRecolorizer`): what is learned on the
+            first frame is reused on the next, so later frames cost a fraction and their colours do not flicker.
+            ``None`` (default): on for a batch of more than one image whose masks move little
+            (:func:`masks_move_little`).
 
     Returns:
         ``[B, 3, H, W]`` in 0..1: ``original`` (or ``image``) where the mask is 0, the fixed result blended over it
@@ -119,27 +135,10 @@ def recolorize(
         >>> recolorize(img, hole).shape
         torch.Size([1, 3, 24, 24])
     """
-    check_image(image, "image", channels=(3, 4))
-    check_mask(mask)
     if mode not in MODES:
         raise EEIInputError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
-    image = image[:, :3]
-    mask = align_to_output(image, mask, "mask")
-    check_same_size(image, mask, "image", "mask")
-    if original is not None:
-        check_image(original, "original", channels=(3, 4))
-        original = align_to_output(image, original[:, :3], "original")
-        check_same_size(image, original, "image", "original")
-    batch = batch_size({"image": image, "mask": mask, "original": original})
-    mask = mask.clamp(0.0, 1.0)
-    check_known_pixels(binarize_mask(mask))
-    grown = grow_mask(binarize_mask(mask), mask_grow)
-    if bool((grown.flatten(1).min(dim=1).values > 0.5).any()):
-        raise EEIInputError(
-            f"mask_grow={mask_grow} grows the mask over the whole image, leaving no known colour; use a smaller mask_grow"
-        )
-    # A grown ring is replaced outright; without growth the mask's own soft values blend.
-    blend = torch.maximum(mask, grown) if mask_grow > 0 else mask
+    image, blend, original = _checked_inputs(image, mask, original, mask_grow)
+    batch = batch_size({"image": image, "mask": blend, "original": original})  # checked by _checked_inputs
     reference = original if original is not None else image
     cfg = resolve_config(config)
     if working_size is not None:
@@ -149,22 +148,61 @@ def recolorize(
     dev = resolve_device(device, image)
     h, w = image.shape[-2:]
     n_levels = count_levels(cfg, levels, h, w)
+    if sequence is None:
+        sequence = batch > 1 and masks_move_little(blend)
     per_item = 0 if mode == "keep" else sum(per_level(cfg.iterations, n_levels))
-    counter = StepCounter(per_item * batch, progress, cancel)
+    # In a sequence only the first frame learns; every later frame is one step.
+    total = per_item + (batch - 1) if sequence else per_item * batch
+    counter = StepCounter(total, progress, cancel)
     generator = torch.Generator(device="cpu").manual_seed(int(seed))
+    state = _SequenceState(plan_frame((blend > 0).amax(dim=0, keepdim=True).to(blend.dtype), cfg.working_size,
+                                      cfg.context, [(p.x, p.y) for p in hints or []])) if sequence else None
     out = []
     for i in range(batch):
         soft = batch_item(blend, i).to(dev, torch.float32)
         known_colour = batch_item(reference, i).to(dev, torch.float32)
         inpainted = batch_item(image, i).to(dev, torch.float32)
         if float(soft.max()) <= 0.0:
-            counter.step(n_levels - 1, None, count=per_item)
+            counter.step(n_levels - 1, None, count=1 if state is not None and state.learned is not None else per_item)
             out.append(known_colour.to(image.device, image.dtype))
             continue
         item = _recolorize_item(inpainted, soft, known_colour, original is not None, hints, cfg, mode, n_levels,
-                                generator, counter, (h, w))
+                                generator, counter, (h, w), state)
         out.append(item.to(image.device, image.dtype))
     return torch.cat(out, dim=0)
+
+
+def _checked_inputs(
+    image: torch.Tensor, mask: torch.Tensor, original: torch.Tensor | None, mask_grow: int, require_hole: bool = True
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+    """``image`` (RGB, 0..1), the blend mask (the mask clamped to 0..1, grown by ``mask_grow``) and ``original``
+    (RGB, 0..1, aligned to ``image``), checked as :func:`recolorize` documents.
+
+    Raises:
+        EEIInputError: bad shapes, values or batch sizes, no hole (unless ``require_hole`` is False: one frame of a
+            video may have none), no known pixel, or a ``mask_grow`` that covers an item.
+    """
+    check_image(image, "image", channels=(3, 4))
+    check_mask(mask)
+    image = check_value_range(image[:, :3], "image")
+    mask = align_to_output(image, mask, "mask")
+    check_same_size(image, mask, "image", "mask")
+    if original is not None:
+        check_image(original, "original", channels=(3, 4))
+        original = check_value_range(align_to_output(image, original[:, :3], "original"), "original")
+        check_same_size(image, original, "image", "original")
+    batch_size({"image": image, "mask": mask, "original": original})
+    mask = mask.clamp(0.0, 1.0)
+    if require_hole:
+        check_has_hole(mask)
+    check_known_pixels(binarize_mask(mask))
+    grown = grow_mask(binarize_mask(mask), mask_grow)
+    if bool((grown.flatten(1).min(dim=1).values > 0.5).any()):
+        raise EEIInputError(
+            f"mask_grow={mask_grow} grows the mask over the whole image, leaving no known colour; use a smaller mask_grow"
+        )
+    # A grown ring is replaced outright; without growth the mask's own soft values blend.
+    return image, (torch.maximum(mask, grown) if mask_grow > 0 else mask), original
 
 
 def _recolorize_item(
@@ -179,22 +217,31 @@ def _recolorize_item(
     generator: torch.Generator,
     counter: StepCounter,
     full: tuple[int, int],
+    state: _SequenceState | None = None,
 ) -> torch.Tensor:
     """One image: drift, colour and fusion are estimated at the frame's working size, then brought to full size.
 
     ``soft`` is the blend mask (0..1); the hole whose colour is estimated is where it exceeds 0.5, and the drift is
-    learned where it is 0.
+    learned where it is 0. With ``state`` (a sequence), the frame plan, and the learned correction of
+    earlier frames are reused, and the drift estimate is smoothed over time.
     """
     changed = (soft > 0).to(soft.dtype)
     hole = binarize_mask(soft)
-    frame = plan_frame(changed, cfg.working_size, cfg.context, [(p.x, p.y) for p in hints or []])
+    if state is not None:
+        frame = state.frame
+    else:
+        frame = plan_frame(changed, cfg.working_size, cfg.context, [(p.x, p.y) for p in hints or []])
     small_hole = frame.shrink_mask(hole)
     small_inpainted = frame.shrink(inpainted)
     small_reference = frame.shrink(reference)
     full_inpainted = frame.crop(inpainted)
     untouched = 1.0 - frame.shrink_mask(changed)
+    if state is not None:
+        state.notice_cut(luma_chroma(small_inpainted)[0], untouched)
     if has_original and has_drift(small_inpainted, small_reference, untouched):
         drift = estimate_drift(small_inpainted, small_reference, untouched, cancel=counter.cancel)
+        if state is not None:
+            drift = state.smooth_drift(drift)
         small_inpainted = apply_drift(small_inpainted, drift).clamp(0.0, 1.0)
         full_inpainted = apply_drift(full_inpainted, drift).clamp(0.0, 1.0)
     full_luma, full_chroma = luma_chroma(full_inpainted)
@@ -202,31 +249,40 @@ def _recolorize_item(
         fused = full_inpainted
     else:
         luma, inpainter_chroma = luma_chroma(small_inpainted)
+        reused = state.learned if state is not None else None
         estimate = colorize_working(luma, small_reference, small_hole, frame_hints(frame, hints, full), cfg, levels,
-                                    generator, counter)
+                                    generator, counter, reused)
+        if reused is not None:
+            counter.step(levels - 1, None)
+        elif state is not None:
+            state.learned = estimate.learned
         predicted = luma_chroma(fit_to_gamut(luma, luma_chroma(estimate.rgb)[1]))[1]
         if mode == "replace":
             known = 1.0 - frame.crop(hole)
             chroma = upsample_guided(predicted, full_luma, luma_chroma(frame.crop(reference))[1], known)
         else:
             _, reference_chroma = luma_chroma(small_reference)
+            # Measured on every frame (a few propagations at the working size): how far the propagation may be off
+            # depends on where the hole lies in the picture, and a sequence reusing the first frame's lost 1 dB.
             held_out = estimate.held_out or held_out_propagations(
                 luma, reference_chroma, small_hole, 1.0 - small_hole, HELD_OUT_HOLES, generator,
                 cfg.propagation_iterations, counter.cancel,
             )
+            tolerance = prediction_tolerance(held_out)
             validated = None
             if cfg.mode == "rgb":
                 # The tolerance measured the propagation's error; the paper's generators were never tested on
                 # held-out pixels, so the propagation is the estimate the tolerance vouches for.
                 validated = propagate(luma, reference_chroma, 1.0 - small_hole, iterations=cfg.propagation_iterations,
                                       cancel=counter.cancel)
-            angle, correction = fusion_correction(
-                inpainter_chroma, predicted, small_hole, prediction_tolerance(held_out), validated
-            )
+            angle, correction = fusion_correction(inpainter_chroma, predicted, small_hole, tolerance, validated)
             if mode == "auto":
-                angle, correction = _spare_new_content(inpainter_chroma, predicted, small_hole, luma, angle, correction)
+                angle, correction = _spare_new_content(inpainter_chroma, predicted, small_hole, luma, angle, correction,
+                                                       small_reference)
             chroma = apply_fusion(full_chroma, angle, frame.enlarge(correction))
         fused = fit_to_gamut(full_luma, chroma)
+    if state is not None:
+        fused = state.steady(fused, frame.crop(changed), frame.scale)
     if has_original:
         # The mismatch along the edge is the inpainter's own (what it re-drew there, what its drift left), so it is
         # measured on its drift-corrected output: measured on the fused colour, it would undo the bleeding fix.
@@ -242,6 +298,7 @@ def _spare_new_content(
     luma: torch.Tensor,
     angle: float,
     correction: torch.Tensor,
+    known_rgb: torch.Tensor,
 ) -> tuple[float, torch.Tensor]:
     """The hue turn and smooth correction of the fusion, minus what would recolour new content.
 
@@ -253,9 +310,113 @@ def _spare_new_content(
     """
     sigma = smooth_scale(*hole.shape[-2:])
     turned = rotate_hue(inpainter, -angle) if angle else inpainter
-    new = new_content(turned, predicted, hole, sigma, luma)
+    new = new_content(turned, predicted, hole, sigma, luma, known_rgb)
     familiar_share = 1.0 - float((new * hole).sum() / hole.sum().clamp(min=1.0))
     angle = angle * min(1.0, max(0.0, (familiar_share - 0.25) / 0.25))
     # The verdict continues past the hole's edge into a soft mask's blend band, or it would step there.
     new = torch.where(hole > 0.5, new, masked_blur(new, hole, sigma))
     return angle, correction * (1.0 - new)
+
+
+#: Weight of the drift learned on earlier frames when a sequence's frame is corrected (the rest is the frame's own):
+#: a decoder's drift changes slowly, and an estimate per frame alone would flicker with the content.
+DRIFT_MEMORY = 0.7
+@dataclass
+class _SequenceState:
+    """What a sequence learned on its earlier frames, at the working size of its one frame plan."""
+
+    frame: WorkingFrame
+    learned: LearnedCorrection | None = None
+    drift: torch.Tensor | None = None
+    follower: FrameFollower = field(default_factory=FrameFollower)
+
+    def notice_cut(self, luma: torch.Tensor, known: torch.Tensor) -> None:
+        """Follow the camera to this frame; at a cut, forget what was learned (:meth:`FrameFollower.follow`)."""
+        if self.follower.follow(luma, known):
+            self.learned, self.drift = None, None
+
+    def steady(self, result: torch.Tensor, region: torch.Tensor, scale: float) -> torch.Tensor:
+        return self.follower.steady(result, region, scale)
+
+    def smooth_drift(self, estimate: torch.Tensor) -> torch.Tensor:
+        """The frame's drift coefficients blended with the earlier frames' (see :data:`DRIFT_MEMORY`)."""
+        if self.drift is not None:
+            estimate = DRIFT_MEMORY * self.drift + (1.0 - DRIFT_MEMORY) * estimate
+        self.drift = estimate
+        return estimate
+
+
+class SequenceRecolorizer:
+    """RecolorizeAny over the frames of a video, one frame at a time, with what is learned carried over.
+
+    The first frame learns (the fast colorizer's correction, the drift); every later frame
+    reuses it, so it costs a propagation and a fusion (a fraction of the first), and its colours are those of the
+    same learned mapping, so they do not flicker. The drift estimate is smoothed over time. All frames share one frame
+    plan: a crop around ``plan_mask`` (the union of the sequence's masks; the first frame's mask when not given). A
+    frame whose known region changed more than :data:`~eei_core.internal.temporal.SCENE_CUT` starts learning afresh. Memory does not grow with the
+    number of frames: nothing is kept per frame.
+
+    Args:
+        plan_mask: ``[1, 1, H, W]``, hole where > 0: where the holes of all frames lie.
+        The other arguments are :func:`recolorize`'s.
+
+    Example:
+        >>> fix = SequenceRecolorizer(seed=0)
+        >>> frames = torch.rand(3, 3, 32, 32); hole = torch.zeros(1, 1, 32, 32); hole[..., 8:20, 8:20] = 1
+        >>> [fix(frames[i : i + 1], hole).shape[0] for i in range(3)]
+        [1, 1, 1]
+    """
+
+    def __init__(
+        self,
+        *,
+        config: str | ColorizeConfig = "fast",
+        mode: Mode = "auto",
+        mask_grow: int = DEFAULT_MASK_GROW,
+        levels: int | None = None,
+        working_size: int | None = None,
+        seed: int = 0,
+        plan_mask: torch.Tensor | None = None,
+        progress: ProgressFn | None = None,
+        cancel: CancelFn | None = None,
+        device: str | torch.device | None = None,
+    ) -> None:
+        if mode not in MODES:
+            raise EEIInputError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
+        self.cfg = resolve_config(config)
+        if working_size is not None:
+            self.cfg = replace(self.cfg, working_size=check_working_size(working_size))
+        self.mode, self.mask_grow, self.levels, self.plan_mask = mode, mask_grow, levels, plan_mask
+        self.progress, self.cancel, self.device = progress, cancel, device
+        self.generator = torch.Generator(device="cpu").manual_seed(int(seed))
+        self.state: _SequenceState | None = None
+
+    def __call__(
+        self,
+        image: torch.Tensor,
+        mask: torch.Tensor,
+        original: torch.Tensor | None = None,
+        hints: Sequence[Hint] | None = None,
+    ) -> torch.Tensor:
+        """The next frame fixed: ``image`` ``[1, 3, H, W]``, ``mask`` ``[1, 1, H', W']``, ``original`` as in
+        :func:`recolorize`; returns ``[1, 3, H, W]``."""
+        image, blend, original = _checked_inputs(image, mask, original, self.mask_grow, require_hole=False)
+        dev = resolve_device(self.device, image)
+        h, w = image.shape[-2:]
+        levels = count_levels(self.cfg, self.levels, h, w)
+        mode = "replace" if self.mode == "auto" and hints else self.mode
+        if self.state is None:
+            plan = (blend > 0).to(blend.dtype) if self.plan_mask is None else (self.plan_mask > 0).to(blend.dtype)
+            self.state = _SequenceState(plan_frame(align_to_output(image, plan, "plan_mask"), self.cfg.working_size,
+                                                   self.cfg.context, [(p.x, p.y) for p in hints or []]))
+        first = self.state.learned is None
+        total = 1 if mode == "keep" or not first else sum(per_level(self.cfg.iterations, levels))
+        counter = StepCounter(total, self.progress, self.cancel)
+        reference = original if original is not None else image
+        if float(blend.max()) <= 0.0:
+            counter.step(levels - 1, None, count=total)
+            return reference.clone()
+        item = _recolorize_item(image.to(dev, torch.float32), blend.to(dev, torch.float32),
+                                reference.to(dev, torch.float32), original is not None, hints, self.cfg, mode, levels,
+                                self.generator, counter, (h, w), self.state)
+        return item.to(image.device, image.dtype)

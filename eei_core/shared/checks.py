@@ -17,6 +17,8 @@ log = logging.getLogger(__name__)
 #: VAEEncodeForInpaint crops its image to multiples of the VAE's 8-pixel blocks, centred, so a decoded result can be
 #: a few pixels smaller than the image and mask it came from; differences up to one block are aligned.
 VAE_BLOCK = 8
+#: How far outside 0..1 image values may lie and still be clamped (see :func:`check_value_range`).
+RANGE_TOLERANCE = 0.25
 
 
 def _shape(t: torch.Tensor) -> str:
@@ -40,8 +42,47 @@ def check_image(image: torch.Tensor, name: str = "image", channels: tuple[int, .
         raise EEIInputError(f"{name} is empty (shape {_shape(image)})")
     if not image.is_floating_point():
         raise EEIInputError(f"{name} must be a float tensor in 0..1, got dtype {image.dtype}")
-    if not bool(torch.isfinite(image).all()):
-        raise EEIInputError(f"{name} contains NaN or infinite values; clean the input (e.g. torch.nan_to_num) first")
+    finite = torch.isfinite(image)
+    if not bool(finite.all()):
+        bad = int(finite.numel() - finite.sum())
+        raise EEIInputError(
+            f"{name} contains NaN or infinite values ({bad} of {finite.numel()}): the step that made it failed. A VAE "
+            "decoding in half precision is the usual cause (run the VAE in fp32, e.g. ComfyUI's --fp32-vae); "
+            "otherwise replace them first (e.g. torch.nan_to_num)"
+        )
+
+
+def check_value_range(image: torch.Tensor, name: str = "image") -> torch.Tensor:
+    """``image`` clamped to 0..1 when it leaves that range by at most :data:`RANGE_TOLERANCE`; an error beyond.
+
+    Resampling overshoots a little at hard edges (bicubic and Lanczos upscaling ring by up to about 0.1 past black
+    and white), and some nodes pass that on unclamped; those values are clamped (with a logged note). An image in
+    another scale (0..255 from an 8-bit array, -1..1 from a network) lies far outside and would give a wrong result
+    silently, so it is an error saying how to rescale.
+
+    Example:
+        >>> check_value_range(torch.tensor([[[[-0.05, 0.5, 1.05]]]])).tolist()
+        [[[[0.0, 0.5, 1.0]]]]
+
+    Raises:
+        EEIInputError: values below ``-RANGE_TOLERANCE`` or above ``1 + RANGE_TOLERANCE``.
+    """
+    lo, hi = float(image.min()), float(image.max())
+    if lo >= 0.0 and hi <= 1.0:
+        return image
+    if lo < -RANGE_TOLERANCE or hi > 1.0 + RANGE_TOLERANCE:
+        if lo >= -RANGE_TOLERANCE and hi <= 255.0 + RANGE_TOLERANCE:
+            how = "it looks like 0..255 (8-bit) values: divide by 255"
+        elif lo >= -1.0 - RANGE_TOLERANCE and hi <= 1.0 + RANGE_TOLERANCE:
+            how = "it looks like -1..1 values: map them with (x + 1) / 2"
+        else:
+            how = "rescale it to 0..1"
+        raise EEIInputError(
+            f"{name} values range from {lo:.4g} to {hi:.4g}, but images must be float 0..1 (black = 0, white = 1); "
+            f"{how} before this node"
+        )
+    log.info("%s values range from %.3f to %.3f: clamped to 0..1", name, lo, hi)
+    return image.clamp(0.0, 1.0)
 
 
 def check_mask(mask: torch.Tensor, name: str = "mask") -> None:
@@ -96,6 +137,48 @@ def check_known_pixels(mask: torch.Tensor) -> None:
                 f"mask of batch item {i} covers the whole image: there is no known colour to learn from; "
                 "leave part of the image unmasked (mask 0 = known) or give colour hints on a known image"
             )
+
+
+def check_has_hole(mask: torch.Tensor) -> None:
+    """Raise if no item of a hole mask ``[B, 1, H, W]`` (1 = hole) has a hole pixel (a value above 0.5).
+
+    Items without a hole pass through the nodes unchanged (a video's frames need not all have one); when no item has
+    one, there is nothing to do, which is nearly always a mask that was not painted, is inverted, or is too faint.
+    """
+    if bool((mask > 0.5).any()):
+        return
+    top = float(mask.max())
+    items = "its batch item" if mask.shape[0] == 1 else f"any of its {mask.shape[0]} batch items"
+    faint = (
+        f"; its largest value is {top:.2f}: soft masks count as hole only where they are above 0.5"
+        if top > 0.0 else ""
+    )
+    raise EEIInputError(
+        f"mask has no hole in {items} (no pixel above 0.5{faint}), so there is nothing to fill. Paint the hole "
+        "white (1 = hole; in ComfyUI right-click the image > Open in MaskEditor), or invert the mask if its black "
+        "pixels mark the hole. In a batch, items without a hole pass through unchanged"
+    )
+
+
+def check_file_name(name: str, folder: str) -> str:
+    """``name`` as a path inside ``folder``: relative, without ``..``, so it cannot point outside the folder.
+
+    Example:
+        >>> check_file_name("sub/model.safetensors", "models/eei")
+        'sub/model.safetensors'
+
+    Raises:
+        EEIInputError: an empty, absolute or ``..`` path.
+    """
+    if not isinstance(name, str) or not name.strip():
+        raise EEIInputError(f"no model name given; put a .safetensors file into {folder} and pick it in the node")
+    parts = name.replace("\\", "/").split("/")
+    if name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":") or ".." in parts:
+        raise EEIInputError(
+            f"model name {name!r} points outside {folder}; models are only loaded from that folder: pick a file "
+            "listed in the node (put the file into the folder and press R in ComfyUI to refresh the list)"
+        )
+    return name
 
 
 def align_to_output(output: torch.Tensor, other: torch.Tensor, name: str) -> torch.Tensor:

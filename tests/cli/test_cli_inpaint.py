@@ -84,10 +84,10 @@ def test_white_is_hole_and_invert_mask(files: dict[str, Path], tmp_path: Path) -
     with pytest.raises(EEIInputError, match="covers the whole image"):
         _inpaint("--image", str(files["image"]), "--mask", str(files["white"]), "--out", str(out))
     assert not out.exists()
-    # Inverted, the all-white mask has no hole at all: the image comes back as it was.
-    result = _inpaint("--image", str(files["image"]), "--mask", str(files["white"]), "--out", str(out), "--invert-mask")
-    assert result["hole_ratio"] == 0.0
-    assert torch.equal(load_image(out), load_image(files["image"]))
+    # Inverted, the all-white mask has no hole at all: nothing to fill, which is said rather than copying the image.
+    with pytest.raises(EEIInputError, match="mask has no hole"):
+        _inpaint("--image", str(files["image"]), "--mask", str(files["white"]), "--out", str(out), "--invert-mask")
+    assert not out.exists()
 
 
 def test_bad_paths_and_model_are_clear_errors(files: dict[str, Path], tmp_path: Path) -> None:

@@ -17,18 +17,19 @@ import pytest
 # harness.py sits beside this file; the browser and workflow tests import it too, whatever pytest's import mode.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import ComfyServer, comfy_installed, start_comfy_server  # noqa: E402
+from harness import PROBE_NODES, ComfyServer, comfy_installed, start_comfy_server  # noqa: E402
 
 
 @pytest.fixture(scope="session")
 def comfy_server() -> Iterator[ComfyServer]:
-    """A running ComfyUI with the pack in custom_nodes; ``.url``, ``.base_dir``, ``.port`` and API helpers."""
+    """A running ComfyUI with the pack (and the test-only probe nodes) in custom_nodes; ``.url``, ``.base_dir``,
+    ``.port`` and API helpers."""
     if not comfy_installed():
         message = "ComfyUI is not installed; run `bash .ci/install_comfyui.sh` from the repo root"
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
-    server = start_comfy_server()
+    server = start_comfy_server(extra_packs=(PROBE_NODES,))
     try:
         yield server
     finally:

@@ -43,6 +43,8 @@ DEFAULT_COMFY_DIR = REPO_ROOT / ".comfy" / "ComfyUI"
 LAUNCHER = Path(__file__).resolve().with_name("launch_comfyui.py")
 #: The folder name the pack gets in ``custom_nodes`` (and so its module name inside ComfyUI).
 PACK_NAME = "comfyui-eei"
+#: Test-only nodes (tensors no core node makes: NaN, values outside 0..1, one channel); see probe_nodes/__init__.py.
+PROBE_NODES = Path(__file__).resolve().with_name("probe_nodes")
 #: Settings written for the default user, so the frontend opens without its first-run tutorial.
 DEFAULT_SETTINGS = {"Comfy.TutorialCompleted": True}
 
@@ -264,13 +266,16 @@ def status_events(entry: dict) -> list[str]:
     return [kind for kind, _ in entry.get("status", {}).get("messages", [])]
 
 
-def prepare_base_dir(base_dir: Path, settings: dict | None = None, pack_dir: Path = REPO_ROOT) -> None:
-    """Lay out a ComfyUI base directory: the pack linked into custom_nodes and the default user's settings."""
+def prepare_base_dir(base_dir: Path, settings: dict | None = None, pack_dir: Path = REPO_ROOT,
+                     extra_packs: tuple[Path, ...] = ()) -> None:
+    """Lay out a ComfyUI base directory: the pack (and ``extra_packs``, under their folder names) linked into
+    custom_nodes and the default user's settings."""
     for sub in ("custom_nodes", "input", "output", "temp", "models/eei", "user/default"):
         (base_dir / sub).mkdir(parents=True, exist_ok=True)
-    link = base_dir / "custom_nodes" / PACK_NAME
-    if not link.exists():
-        link.symlink_to(pack_dir, target_is_directory=True)
+    for name, target in ((PACK_NAME, pack_dir), *((Path(p).name, p) for p in extra_packs)):
+        link = base_dir / "custom_nodes" / name
+        if not link.exists():
+            link.symlink_to(Path(target).resolve(), target_is_directory=True)
     settings_path = base_dir / "user" / "default" / "comfy.settings.json"
     settings_path.write_text(json.dumps({**DEFAULT_SETTINGS, **(settings or {})}, indent=2))
 
@@ -283,6 +288,7 @@ def start_comfy_server(
     extra_args: tuple[str, ...] = (),
     startup_timeout: float = 240.0,
     pack_dir: Path | str = REPO_ROOT,
+    extra_packs: tuple[Path | str, ...] = (),
 ) -> ComfyServer:
     """Start ComfyUI and wait until it answers.
 
@@ -294,6 +300,7 @@ def start_comfy_server(
         extra_args: more ``main.py`` arguments.
         startup_timeout: seconds to wait for the server (importing ComfyUI takes ~30 s on 2 cores).
         pack_dir: the node pack linked into custom_nodes (default this repository).
+        extra_packs: more node pack folders linked into custom_nodes (e.g. :data:`PROBE_NODES`).
 
     Raises:
         ComfyError: ComfyUI is missing, exited during start-up, or did not answer in time (with its log).
@@ -303,7 +310,7 @@ def start_comfy_server(
         raise ComfyError(f"no ComfyUI at {comfy_dir}; install it with `bash .ci/install_comfyui.sh` from the repo root")
     own_base_dir = base_dir is None
     base_dir = Path(tempfile.mkdtemp(prefix="eei-comfy-")) if base_dir is None else Path(base_dir).resolve()
-    prepare_base_dir(base_dir, settings, Path(pack_dir))
+    prepare_base_dir(base_dir, settings, Path(pack_dir), tuple(Path(p) for p in extra_packs))
     port = port or free_port()
     log_path = base_dir / "comfyui.log"
     cmd = [

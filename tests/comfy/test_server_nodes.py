@@ -16,47 +16,15 @@ import numpy as np
 import pytest
 from harness import ComfyError, execution_error, status_events
 from PIL import Image
+from scenes import H, HOLE, W, arr, load, luma, make_scene, save, with_hole
 
 pytestmark = pytest.mark.comfy
 
 EEI_NODES = ["ToMonochrome", "MonoBottleneckInpaint", "LoadMonoInpaintModel", "InternalColorize", "RecolorizeAny",
              "ColorHint"]
-H, W = 48, 64
-HOLE = (slice(18, 30), slice(12, 24))  # inside the red region, away from the border with the blue one
-PAPER = np.array([0.30, 0.59, 0.11], dtype=np.float32)
 
 
 # ----- scene ---------------------------------------------------------------------------------------------------------
-def make_scene(h: int = H, w: int = W, seed: int = 0) -> np.ndarray:
-    """uint8 [h, w, 3]: a dark red left part and a bright blue right part, each with a soft gradient and light noise.
-    The two colours have distinct lumas, so mono -> colour is learnable from the known pixels."""
-    rng = np.random.default_rng(seed)
-    y = np.linspace(0.0, 1.0, h)[:, None]
-    x = np.linspace(0.0, 1.0, w)[None, :]
-    shade = 0.08 * y + 0.04 * x
-    red = np.stack([0.70 + shade, 0.15 + 0.5 * shade, 0.12 + 0.5 * shade], -1)
-    blue = np.stack([0.45 + 0.5 * shade, 0.70 + 0.5 * shade, 0.95 + 0 * shade], -1)
-    left = (np.arange(w) < w * 0.55)[None, :, None]
-    rgb = np.where(left, red, blue) + rng.normal(0.0, 0.01, (h, w, 3))
-    return (np.clip(rgb, 0, 1) * 255).round().astype(np.uint8)
-
-
-def with_hole(rgb: np.ndarray, hole=HOLE) -> Image.Image:
-    """RGBA PNG content for LoadImage: alpha 0 in the hole (LoadImage's MASK = 1 there) and the hole's colour replaced
-    by magenta, so nothing can be copied from it."""
-    rgba = np.dstack([rgb, np.full(rgb.shape[:2], 255, np.uint8)])
-    rgba[hole] = (255, 0, 255, 0)
-    return Image.fromarray(rgba, "RGBA")
-
-
-def arr(image: Image.Image) -> np.ndarray:
-    return np.asarray(image.convert("RGB"), dtype=np.float32) / 255.0
-
-
-def luma(rgb: np.ndarray) -> np.ndarray:
-    return rgb @ PAPER
-
-
 @pytest.fixture(scope="module")
 def scene(comfy_server):
     rgb = make_scene()
@@ -70,14 +38,6 @@ def scene(comfy_server):
 
 
 # ----- prompt building -----------------------------------------------------------------------------------------------
-def load(name: str) -> dict:
-    return {"class_type": "LoadImage", "inputs": {"image": name}}
-
-
-def save(source: list, prefix: str) -> dict:
-    return {"class_type": "SaveImage", "inputs": {"images": source, "filename_prefix": prefix}}
-
-
 def colorize(mono: list, image: list, mask: list, **overrides) -> dict:
     inputs = {"mono": mono, "image": image, "mask": mask, "preset": "fast", "levels": 0, "seed": 0,
               "keep_luminance": True, "composite": True}
@@ -380,6 +340,92 @@ def test_progress_previews_and_cancel(comfy_server):
                                                 "eei_after_cancel_holed.png")}
     out = comfy_server.output_images(comfy_server.run(colorize_prompt(names, "eei_after_cancel")), "5")[0]
     assert out.size == (32, 24)
+
+
+def frames_prompt(names: dict, frames: int, prefix: str, **overrides) -> dict:
+    """A frame batch as a video workflow hands it on: the gray-filled frame and its original repeated ``frames``
+    times (RepeatImageBatch), one mask for all frames."""
+    inputs = {"preset": "fast", "mask_grow": 0, "levels": 0, "seed": 0, "mode": "auto", "sequence": "auto",
+              **overrides}
+    return {
+        "1": load(names["filled"]),
+        "2": load(names["holed"]),
+        "3": {"class_type": "RepeatImageBatch", "inputs": {"image": ["1", 0], "amount": frames}},
+        "4": {"class_type": "RepeatImageBatch", "inputs": {"image": ["2", 0], "amount": frames}},
+        "5": {"class_type": "RecolorizeAny", "inputs": {"image": ["3", 0], "mask": ["2", 1], "original": ["4", 0],
+                                                        **inputs}},
+        "6": save(["5", 0], prefix),
+    }
+
+
+def gray_filled(rgb: np.ndarray, hole) -> np.ndarray:
+    out = rgb.copy()
+    out[hole] = np.round(luma(rgb[hole].astype(np.float32)))[..., None].astype(np.uint8)
+    return out
+
+
+def test_recolorize_any_on_a_batch_of_frames_with_progress_per_frame(comfy_server, scene):
+    rgb = (scene["rgb"] * 255).round().astype(np.uint8)
+    names = {"filled": comfy_server.upload_image(Image.fromarray(gray_filled(rgb, HOLE)), "eei_frames_filled.png"),
+             "holed": scene["holed"]}
+    ws = comfy_server.websocket()
+    try:
+        prompt_id = comfy_server.queue_prompt(frames_prompt(names, 8, "eei_frames"))
+        entry = comfy_server.wait(prompt_id, timeout=120)
+        events = []
+        ws.settimeout(2)
+        try:
+            while True:
+                message = ws.recv()
+                if isinstance(message, str):
+                    events.append(json.loads(message))
+        except Exception:  # no more events
+            pass
+    finally:
+        ws.close()
+    assert entry["status"]["status_str"] == "success", entry["status"]
+    frames = [arr(image) for image in comfy_server.output_images(entry, "6")]
+    assert len(frames) == 8
+    for out in frames:
+        assert_known_unchanged(out, scene)
+        assert_hole_colour_plausible(out, scene)
+    # the same input in every frame: a sequence gives every frame the same colour (no flicker)
+    assert max(np.abs(f - frames[0]).max() for f in frames) <= 1.5 / 255
+    progress = [e["data"] for e in events if e["type"] == "progress" and e["data"]["prompt_id"] == prompt_id]
+    # the first frame learns (the fast preset's 150 + 150 steps); each later frame is one step of the bar
+    assert progress[-1]["value"] == progress[-1]["max"] == 300 + 7, progress[-3:]
+
+
+def test_cancel_between_frames(comfy_server):
+    big = make_scene(192, 256, seed=8)
+    hole = (slice(60, 130), slice(40, 110))
+    names = {"filled": comfy_server.upload_image(Image.fromarray(gray_filled(big, hole)), "eei_frames_big.png"),
+             "holed": comfy_server.upload_image(with_hole(big, hole), "eei_frames_big_holed.png")}
+    ws = comfy_server.websocket()
+    try:
+        prompt_id = comfy_server.queue_prompt(frames_prompt(names, 64, "eei_frames_cancelled"))
+        deadline = time.monotonic() + 240
+        first_frame_done = None
+        while time.monotonic() < deadline and first_frame_done is None:
+            message = ws.recv()
+            if not isinstance(message, str):
+                continue
+            event = json.loads(message)
+            data = event.get("data", {})
+            if event["type"] == "progress" and data.get("prompt_id") == prompt_id:
+                learning = data["max"] - 63  # the first frame's steps; then one per frame
+                if data["value"] > learning + 1:  # into the later frames
+                    first_frame_done = data["value"]
+    finally:
+        ws.close()
+    assert first_frame_done is not None, "the batch never reached its second frame"
+    start = time.time()
+    comfy_server.interrupt()
+    entry = comfy_server.wait(prompt_id, timeout=30)
+    (interrupted,) = [data for kind, data in entry["status"]["messages"] if kind == "execution_interrupted"]
+    assert interrupted["node_type"] == "RecolorizeAny"
+    assert interrupted["timestamp"] / 1000 - start < 1.0
+    assert comfy_server.alive()
 
 
 # ----- errors --------------------------------------------------------------------------------------------------------

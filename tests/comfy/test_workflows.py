@@ -21,9 +21,11 @@ WORKFLOWS_DIR = Path(__file__).resolve().parents[2] / "example_workflows"
 WORKFLOWS = sorted(p.stem for p in WORKFLOWS_DIR.glob("*.json"))
 #: Node types the frontend provides itself (no Python class on the server).
 FRONTEND_ONLY = {"Note", "MarkdownNote", "Reroute", "PrimitiveNode"}
-#: Workflows that need model weights (a Stable Diffusion checkpoint) and so are only loaded, not run.
-NEEDS_WEIGHTS = {"EEI-2-fix-color-bleeding-after-diffusion-inpaint", "EEI-5-creative-fill-drift-and-seam"}
-RUNNABLE = sorted(set(WORKFLOWS) - NEEDS_WEIGHTS)
+#: Workflows that need model weights (a Stable Diffusion checkpoint) or the user's videos, and so are only loaded, not
+#: run (the frame batch of workflow 6 runs through the server in test_server_nodes.py).
+NEEDS_FILES = {"EEI-2-fix-color-bleeding-after-diffusion-inpaint", "EEI-5-creative-fill-drift-and-seam",
+               "EEI-6-video-frames-without-flicker"}
+RUNNABLE = sorted(set(WORKFLOWS) - NEEDS_FILES)
 
 WARM = np.array([200, 80, 40], np.float32) / 255
 COOL = np.array([40, 90, 200], np.float32) / 255
@@ -33,8 +35,8 @@ def load(name: str) -> dict:
     return json.loads((WORKFLOWS_DIR / f"{name}.json").read_text())
 
 
-def test_five_workflows_are_shipped_with_thumbnails():
-    assert len(WORKFLOWS) == 5, WORKFLOWS
+def test_six_workflows_are_shipped_with_thumbnails():
+    assert len(WORKFLOWS) == 6, WORKFLOWS
     for name in WORKFLOWS:
         assert (WORKFLOWS_DIR / f"{name}.jpg").is_file(), f"{name}.jpg: the template browser shows it as thumbnail"
 

@@ -65,10 +65,12 @@ def test_texture_is_recovered_in_mono() -> None:
     assert mse < 1e-4
 
 
-def test_no_hole_returns_mono_unchanged() -> None:
-    img = _photo(b=2)
-    out = complete_mono(img, torch.zeros(1, 1, 40, 48))
-    assert torch.equal(out, to_mono(img))
+def test_no_hole_anywhere_is_a_clear_error() -> None:
+    # An item without a hole passes through (test_batch_rule); no hole in any item is a mask that was not painted.
+    with pytest.raises(EEIInputError, match=r"mask has no hole in any of its 2 batch items .* Paint the hole"):
+        complete_mono(_photo(b=2), torch.zeros(2, 1, 40, 48))
+    with pytest.raises(EEIInputError, match="largest value is 0.50"):
+        complete_mono(_photo(), torch.full((1, 1, 40, 48), 0.5))
 
 
 def test_batch_rule() -> None:

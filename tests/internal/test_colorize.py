@@ -99,9 +99,25 @@ def test_batch_rule_and_broadcast(coffee_small):
         internal_colorize(to_mono(img), torch.cat([img, img[:1]]), mask, config=QUICK)
 
 
-def test_mask_without_hole_returns_input_unchanged(coffee_small):
-    out = internal_colorize(to_mono(coffee_small), coffee_small, torch.zeros(1, 1, 48, 72), config="fast")
-    assert torch.equal(out, coffee_small)
+def test_batch_items_without_a_hole_pass_through_and_no_hole_at_all_is_an_error(coffee_small):
+    img = torch.cat([coffee_small, coffee_small.flip(-1)])
+    mask = torch.cat([rect_hole(48, 72, 10, 20, 20, 25), torch.zeros(1, 1, 48, 72)])  # a frame without a hole
+    out = internal_colorize(to_mono(img), img, mask, config=QUICK)
+    assert torch.equal(out[1], img[1])
+    with pytest.raises(EEIInputError, match=r"mask has no hole in its batch item .* nothing to fill"):
+        internal_colorize(to_mono(coffee_small), coffee_small, torch.zeros(1, 1, 48, 72), config="fast")
+
+
+def test_values_slightly_outside_0_1_are_clamped_far_outside_an_error(coffee_small):
+    mask = rect_hole(48, 72, 10, 20, 20, 25)
+    over = coffee_small * 1.1 - 0.05  # as an unclamped resize hands it on
+    out = internal_colorize(to_mono(over), over, mask, config=QUICK)
+    assert out.min() >= 0 and out.max() <= 1
+    assert torch.equal(out * (1 - mask), over.clamp(0, 1) * (1 - mask))
+    with pytest.raises(EEIInputError, match=r"color values range from .* must be float 0..1.* divide by 255"):
+        internal_colorize(to_mono(coffee_small), coffee_small * 255, mask, config=QUICK)
+    with pytest.raises(EEIInputError, match=r"mono values range from .* \(x \+ 1\) / 2"):
+        internal_colorize(to_mono(coffee_small) * 2 - 1, coffee_small, mask, config=QUICK)
 
 
 def test_all_hole_mask_is_a_clear_error(coffee_small):

@@ -21,6 +21,7 @@ def test_known_pixels_kept_range_and_shape(h, w, b, preset, seed):
     color = torch.rand(b, 3, h, w, generator=g)
     mask = (torch.rand(b, 1, h, w, generator=g) > 0.6).float()
     mask[:, :, 0, 0] = 0  # at least one known pixel
+    mask[:, :, -1, -1] = 1  # and one hole pixel (a mask with no hole at all is an error)
     out = internal_colorize(color.mean(1, keepdim=True), color, mask, config=TINY[preset], seed=seed)
     assert out.shape == (b, 3, h, w)
     assert torch.equal(out * (1 - mask), color * (1 - mask))

@@ -37,7 +37,7 @@ def test_points_object_and_default_radius():
         ('[{"x": 0.5, "y": 0.5}]', "missing 'color'"),
         ('[{"x": 0.5, "y": 0.5, "color": "reddish"}]', "'reddish' is not a colour"),
         ('[{"x": 0.5, "y": 0.5, "color": [300, 0, 0]}]', "must be 0..255"),
-        ('[{"x": 0.5, "y": 0.5, "color": "#fff", "radius": -2}]', "'radius' must be a number >= 0"),
+        ('[{"x": 0.5, "y": 0.5, "color": "#fff", "radius": -2}]', "'radius' must be a finite number >= 0"),
         ('[3]', "hint 0: expected an object"),
     ],
 )
