@@ -16,7 +16,7 @@ and time:
 
 The table goes into BENCHMARKS.md (section ``soak``). Photos come from ``../shared/data/dev/photos``.
 
-    python -m bench.soak                      # the whole soak (about 25 minutes on 2 cores)
+    python -m bench.soak                      # the whole soak (100 prompts take about 12 minutes on 2 cores)
     python -m bench.soak --prompts 20 --no-write
 """
 
@@ -324,7 +324,9 @@ def report(results: dict, command: str, threads: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--prompts", type=int, default=100)
-    parser.add_argument("--paper-every", type=int, default=10, help="every Nth queued prompt uses the paper preset")
+    parser.add_argument("--paper-every", type=int, default=0,
+                        help="every Nth queued prompt uses the paper preset (0 = none: at 512x512 one paper prompt "
+                        "ran for over 4 minutes on 2 cores)")
     parser.add_argument("--scenes", type=int, default=6)
     parser.add_argument("--threads", default="2", help="torch threads of the server")
     parser.add_argument("--no-write", action="store_true")
