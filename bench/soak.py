@@ -41,7 +41,7 @@ sys.path.insert(0, str(REPO / "tests" / "comfy"))
 
 import bad_inputs
 from harness import PROBE_NODES, ComfyServer, execution_error, start_comfy_server
-from scenes import load, save
+from scenes import colorize, load, recolorize, save, upscaled
 
 from eei_core.shared.masks import mask_in_ratio_band
 
@@ -126,24 +126,20 @@ def make_scenes(server: ComfyServer, count: int, seed: int = 0) -> list[Scene]:
 
 
 def recolorize_graph(scene: Scene, prefix: str, **inputs) -> dict:
-    settings = {"preset": "fast", "mask_grow": 0, "levels": 0, "seed": 0, "mode": "auto", **inputs}
     return {
         "i": load(scene.names["bled"]),
         "h": load(scene.names["holed"]),
-        "r": {"class_type": "RecolorizeAny", "inputs": {"image": ["i", 0], "mask": ["h", 1], "original": ["h", 0],
-                                                        **settings}},
+        "r": recolorize(["i", 0], ["h", 1], ["h", 0], **inputs),
         "out": save(["r", 0], prefix),
     }
 
 
 def colorize_graph(scene: Scene, prefix: str, **inputs) -> dict:
-    settings = {"preset": "fast", "levels": 0, "seed": 0, "keep_luminance": True, "composite": True, **inputs}
     return {
         "o": load(scene.names["original"]),
         "m": {"class_type": "ToMonochrome", "inputs": {"image": ["o", 0], "weights": "paper"}},
         "h": load(scene.names["holed"]),
-        "c": {"class_type": "InternalColorize", "inputs": {"mono": ["m", 0], "image": ["h", 0], "mask": ["h", 1],
-                                                           **settings}},
+        "c": colorize(["m", 0], ["h", 0], ["h", 1], **inputs),
         "out": save(["c", 0], prefix),
     }
 
@@ -225,19 +221,12 @@ def cancel_long_run(server: ComfyServer, scene: Scene) -> dict:
 
 
 def scaled_graph(scene: Scene, side: int, prefix: str, batch: int = 1) -> dict:
-    # nearest: the hole's edge stays sharp, as an inpainter working at that size leaves it
-    scale = {"upscale_method": "nearest-exact", "width": side, "height": side, "crop": "disabled"}
+    """RecolorizeAny on the scene scaled to ``side`` x ``side`` (``batch`` copies of the image: frames)."""
     graph = {
         "i": load(scene.names["bled"]),
         "h": load(scene.names["holed"]),
-        "si": {"class_type": "ImageScale", "inputs": {"image": ["i", 0], **scale}},
-        "so": {"class_type": "ImageScale", "inputs": {"image": ["h", 0], **scale}},
-        "mi": {"class_type": "MaskToImage", "inputs": {"mask": ["h", 1]}},
-        "sm": {"class_type": "ImageScale", "inputs": {"image": ["mi", 0], **scale}},
-        "m": {"class_type": "ImageToMask", "inputs": {"image": ["sm", 0], "channel": "red"}},
-        "r": {"class_type": "RecolorizeAny", "inputs": {"image": ["si", 0], "mask": ["m", 0], "original": ["so", 0],
-                                                        "preset": "fast", "mask_grow": 0, "levels": 0, "seed": 0,
-                                                        "mode": "auto"}},
+        **upscaled(["i", 0], ["h", 0], ["h", 1], side, side),
+        "r": recolorize(["si", 0], ["m", 0], ["so", 0]),
         "out": {"class_type": "PreviewImage", "inputs": {"images": ["r", 0]}},
     }
     if batch > 1:

@@ -79,13 +79,11 @@ def make_sequence(name: str, photo: torch.Tensor, kind: str, frames: int, side: 
     hole_template = free_form_mask(side, side, gen, max_strokes=2)
     # The hole in scene coordinates moves at half the pan speed: it drifts across the frame.
     field_gen = torch.Generator().manual_seed(zlib.crc32(f"{name}:field".encode()) ^ seed)
-    scene_hole = torch.zeros(1, 1, h, w)
     truth, out, masks = [], [], []
     for t, (oy, ox) in enumerate(offsets):
         crop = photo[..., oy : oy + side, ox : ox + side]
         hy, hx = (oy + t * step // 2, ox - t * step // 2) if horizontal else (oy - t * step // 2, ox + t * step // 2)
         mask = torch.roll(hole_template, shifts=(hy - oy, hx - ox), dims=(2, 3)) if t else hole_template
-        scene_hole.zero_()
         truth.append(crop)
         masks.append(mask)
     # One smooth cast for the whole scene (so it is the same at a scene point in every frame), cut per frame.

@@ -138,13 +138,16 @@ PRESETS: dict[str, ColorizeConfig] = {
 }
 
 
-def resolve_config(config: str | ColorizeConfig) -> ColorizeConfig:
-    """A preset by name, or the given config."""
-    if isinstance(config, ColorizeConfig):
-        return config
-    if config not in PRESETS:
-        raise EEIInputError(f"unknown preset {config!r}; choose one of {', '.join(PRESETS)}")
-    return PRESETS[config]
+def resolve_config(config: str | ColorizeConfig, working_size: int | None = None) -> ColorizeConfig:
+    """A preset by name, or the given config; with ``working_size`` (checked, see :func:`check_working_size`) in place
+    of its own."""
+    if isinstance(config, str):
+        if config not in PRESETS:
+            raise EEIInputError(f"unknown preset {config!r}; choose one of {', '.join(PRESETS)}")
+        config = PRESETS[config]
+    if working_size is not None:
+        config = replace(config, working_size=check_working_size(working_size))
+    return config
 
 
 def check_working_size(side: int) -> int:
@@ -471,6 +474,7 @@ def _colorize_prior(
         known = torch.maximum(known, hinted)
     prior = propagate(mono, chroma, known, iterations=cfg.propagation_iterations, cancel=counter.cancel)
     if learned is not None:
+        counter.step(levels - 1, None)  # a later frame of a sequence: one step of the progress bar
         return rgb_from_luma_chroma(mono, prior + learned.apply(mono, prior, mask)), [], learned
     n_val = cfg.validation_holes
     steps_here = sum(per_level(cfg.iterations, levels))
@@ -623,7 +627,7 @@ def colorize_working(
         mono: ``[1, 1, h, w]``; color: ``[1, 3, h, w]`` (read outside the hole); mask: ``[1, 1, h, w]`` in {0, 1};
         hints: in the coordinates of this image (radii in its pixels).
         learned: a correction learned on an earlier frame of the same size, applied instead of learning one (the
-            fast preset; the paper preset learns every frame).
+            fast preset; the paper preset learns every frame); it counts as one step of ``counter``.
     """
     with torch.enable_grad():
         if cfg.mode == "rgb":
@@ -686,9 +690,7 @@ def internal_colorize(
         >>> bool((out * (1 - hole) == rgb * (1 - hole)).all())
         True
     """
-    cfg = resolve_config(config)
-    if working_size is not None:
-        cfg = replace(cfg, working_size=check_working_size(working_size))
+    cfg = resolve_config(config, working_size)
     check_image(mono, "mono", channels=(1, 3, 4))
     check_image(color, "color", channels=(1, 3, 4))
     check_mask(mask)
@@ -739,9 +741,7 @@ def internal_colorize(
             frame.shrink(m), frame.shrink(c), frame.shrink_mask(k), frame_hints(frame, hints, (h, w)), cfg, n_levels,
             generator, counter, learned,
         )
-        if learned is not None:
-            counter.step(n_levels - 1, None)
-        elif reuses:
+        if reuses:
             learned = estimate.learned
         mono_crop, known_crop = frame.crop(m), 1.0 - frame.crop(k)
         if keep_luminance:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Literal
 
 import torch
@@ -55,7 +55,6 @@ from .chroma_fusion import (
 from .colorize import (
     ColorizeConfig,
     LearnedCorrection,
-    check_working_size,
     colorize_working,
     count_levels,
     frame_hints,
@@ -140,9 +139,7 @@ def recolorize(
     image, blend, original = _checked_inputs(image, mask, original, mask_grow)
     batch = batch_size({"image": image, "mask": blend, "original": original})  # checked by _checked_inputs
     reference = original if original is not None else image
-    cfg = resolve_config(config)
-    if working_size is not None:
-        cfg = replace(cfg, working_size=check_working_size(working_size))
+    cfg = resolve_config(config, working_size)
     if mode == "auto" and hints:
         mode = "replace"  # hints ask for a colour change
     dev = resolve_device(device, image)
@@ -151,19 +148,18 @@ def recolorize(
     if sequence is None:
         sequence = batch > 1 and masks_move_little(blend)
     per_item = 0 if mode == "keep" else sum(per_level(cfg.iterations, n_levels))
-    # In a sequence only the first frame learns; every later frame is one step.
-    total = per_item + (batch - 1) if sequence else per_item * batch
-    counter = StepCounter(total, progress, cancel)
+    # In a sequence the fast preset learns on the first frame only; every other frame is one step.
+    learns_once = sequence and cfg.mode == "prior"
+    counter = StepCounter(per_item + (batch - 1) if learns_once else per_item * batch, progress, cancel)
     generator = torch.Generator(device="cpu").manual_seed(int(seed))
-    state = _SequenceState(plan_frame((blend > 0).amax(dim=0, keepdim=True).to(blend.dtype), cfg.working_size,
-                                      cfg.context, [(p.x, p.y) for p in hints or []])) if sequence else None
+    state = _SequenceState.planned(blend.amax(dim=0, keepdim=True), cfg, hints) if sequence else None
     out = []
     for i in range(batch):
         soft = batch_item(blend, i).to(dev, torch.float32)
         known_colour = batch_item(reference, i).to(dev, torch.float32)
         inpainted = batch_item(image, i).to(dev, torch.float32)
         if float(soft.max()) <= 0.0:
-            counter.step(n_levels - 1, None, count=1 if state is not None and state.learned is not None else per_item)
+            counter.step(n_levels - 1, None, count=1 if learns_once else per_item)
             out.append(known_colour.to(image.device, image.dtype))
             continue
         item = _recolorize_item(inpainted, soft, known_colour, original is not None, hints, cfg, mode, n_levels,
@@ -252,9 +248,7 @@ def _recolorize_item(
         reused = state.learned if state is not None else None
         estimate = colorize_working(luma, small_reference, small_hole, frame_hints(frame, hints, full), cfg, levels,
                                     generator, counter, reused)
-        if reused is not None:
-            counter.step(levels - 1, None)
-        elif state is not None:
+        if state is not None:
             state.learned = estimate.learned
         predicted = luma_chroma(fit_to_gamut(luma, luma_chroma(estimate.rgb)[1]))[1]
         if mode == "replace":
@@ -330,6 +324,12 @@ class _SequenceState:
     drift: torch.Tensor | None = None
     follower: FrameFollower = field(default_factory=FrameFollower)
 
+    @classmethod
+    def planned(cls, mask: torch.Tensor, cfg: ColorizeConfig, hints: Sequence[Hint] | None) -> _SequenceState:
+        """A fresh state whose frame plan covers ``mask`` (``[1, 1, H, W]``, the holes of all frames where > 0)."""
+        return cls(plan_frame((mask > 0).to(mask.dtype), cfg.working_size, cfg.context,
+                              [(p.x, p.y) for p in hints or []]))
+
     def notice_cut(self, luma: torch.Tensor, known: torch.Tensor) -> None:
         """Follow the camera to this frame; at a cut, forget what was learned (:meth:`FrameFollower.follow`)."""
         if self.follower.follow(luma, known):
@@ -349,12 +349,13 @@ class _SequenceState:
 class SequenceRecolorizer:
     """RecolorizeAny over the frames of a video, one frame at a time, with what is learned carried over.
 
-    The first frame learns (the fast colorizer's correction, the drift); every later frame
-    reuses it, so it costs a propagation and a fusion (a fraction of the first), and its colours are those of the
-    same learned mapping, so they do not flicker. The drift estimate is smoothed over time. All frames share one frame
-    plan: a crop around ``plan_mask`` (the union of the sequence's masks; the first frame's mask when not given). A
-    frame whose known region changed more than :data:`~eei_core.internal.temporal.SCENE_CUT` starts learning afresh. Memory does not grow with the
-    number of frames: nothing is kept per frame.
+    The first frame learns the fast colorizer's correction; every later frame reuses it, so it costs the propagations
+    and the fusion (a fraction of the first), and its colours come from the same learned mapping. The drift estimate
+    is smoothed over time, and where the scene did not change a point keeps the last frame's colour
+    (:class:`~eei_core.internal.temporal.FrameFollower`). All frames share one frame plan: a crop around
+    ``plan_mask`` (the union of the sequence's masks; the first frame's mask when not given). A frame whose known
+    region changed more than :data:`~eei_core.internal.temporal.SCENE_CUT` starts learning afresh. Memory does not
+    grow with the number of frames: nothing is kept per frame but the last one's result.
 
     Args:
         plan_mask: ``[1, 1, H, W]``, hole where > 0: where the holes of all frames lie.
@@ -383,9 +384,7 @@ class SequenceRecolorizer:
     ) -> None:
         if mode not in MODES:
             raise EEIInputError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
-        self.cfg = resolve_config(config)
-        if working_size is not None:
-            self.cfg = replace(self.cfg, working_size=check_working_size(working_size))
+        self.cfg = resolve_config(config, working_size)
         self.mode, self.mask_grow, self.levels, self.plan_mask = mode, mask_grow, levels, plan_mask
         self.progress, self.cancel, self.device = progress, cancel, device
         self.generator = torch.Generator(device="cpu").manual_seed(int(seed))
@@ -406,9 +405,8 @@ class SequenceRecolorizer:
         levels = count_levels(self.cfg, self.levels, h, w)
         mode = "replace" if self.mode == "auto" and hints else self.mode
         if self.state is None:
-            plan = (blend > 0).to(blend.dtype) if self.plan_mask is None else (self.plan_mask > 0).to(blend.dtype)
-            self.state = _SequenceState(plan_frame(align_to_output(image, plan, "plan_mask"), self.cfg.working_size,
-                                                   self.cfg.context, [(p.x, p.y) for p in hints or []]))
+            plan = blend if self.plan_mask is None else align_to_output(image, self.plan_mask, "plan_mask")
+            self.state = _SequenceState.planned(plan, self.cfg, hints)
         first = self.state.learned is None
         total = 1 if mode == "keep" or not first else sum(per_level(self.cfg.iterations, levels))
         counter = StepCounter(total, self.progress, self.cancel)

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from harness import ComfyServer, execution_error
 from PIL import Image
-from scenes import HOLE, H, W, arr, load, luma, make_scene, save, with_hole
+from scenes import H, HOLE, W, arr, colorize, gray_fill, load, make_scene, recolorize, save, upscaled, with_hole
 
 #: Size of the stand-in for an 8K photo in the test suite (bench/soak.py runs the real 7680x4320).
 LARGE_STANDIN = (1920, 1440)
@@ -59,14 +59,6 @@ OUT = "out"
 # ----- assets ------------------------------------------------------------------------------------------------------
 def _rgba(rgb: np.ndarray, hole) -> Image.Image:
     return with_hole(rgb, hole)
-
-
-def _gray_fill(rgb: np.ndarray, hole) -> np.ndarray:
-    """An inpainter that got the structure right but the colour wrong: the hole has the true luma, in gray."""
-    out = rgb.astype(np.float32) / 255.0
-    gray = luma(out)[..., None].repeat(3, -1)
-    out[hole] = gray[hole]
-    return (out * 255).round().astype(np.uint8)
 
 
 def _write_models(folder) -> None:
@@ -109,7 +101,7 @@ def prepare(server: ComfyServer) -> dict:
     assets = {
         "original": up(Image.fromarray(rgb), "eei_bad_scene.png"),
         "holed": up(_rgba(rgb, HOLE), "eei_bad_scene_holed.png"),
-        "gray_fill": up(Image.fromarray(_gray_fill(rgb, HOLE)), "eei_bad_scene_grayfill.png"),
+        "gray_fill": up(Image.fromarray(gray_fill(rgb, HOLE)), "eei_bad_scene_grayfill.png"),
         "small_holed": up(_rgba(small, SMALL_HOLE), "eei_bad_small_holed.png"),
         "one": up(Image.fromarray(one, "RGBA"), "eei_bad_1x1.png"),
         "tiny": up(_rgba(tiny, TINY_HOLE), "eei_bad_7x3.png"),
@@ -123,19 +115,6 @@ def prepare(server: ComfyServer) -> dict:
 
 
 # ----- prompt pieces -------------------------------------------------------------------------------------------------
-def colorize(mono: list, image: list, mask: list, **overrides) -> dict:
-    inputs = {"mono": mono, "image": image, "mask": mask, "preset": "fast", "levels": 0, "seed": 0,
-              "keep_luminance": True, "composite": True}
-    return {"class_type": "InternalColorize", "inputs": {**inputs, **overrides}}
-
-
-def recolorize(image: list, mask: list, original: list | None, **overrides) -> dict:
-    inputs = {"image": image, "mask": mask, "preset": "fast", "mask_grow": 0, "levels": 0, "seed": 0, "mode": "auto"}
-    if original is not None:
-        inputs["original"] = original
-    return {"class_type": "RecolorizeAny", "inputs": {**inputs, **overrides}}
-
-
 def probe(image: list, edit: str, scale: float = 1.0, offset: float = 0.0) -> dict:
     return {"class_type": "ProbeImage", "inputs": {"image": image, "edit": edit, "scale": scale, "offset": offset}}
 
@@ -274,19 +253,11 @@ def _batch_mask(a: dict, amount: int) -> dict:
 
 def _large(a: dict) -> dict:
     w, h = LARGE_STANDIN
-    # Nearest scaling keeps the hole's edge sharp, as an inpainter working at that size leaves it. (Bilinear scaling
-    # of a 48x64 gray fill smears its edge into a 30-pixel colour ramp inside the hole, which auto reads as the
-    # outline of a new gray object and keeps; restore mode corrects it.)
-    scale = {"upscale_method": "nearest-exact", "width": w, "height": h, "crop": "disabled"}
     return {
         "i": load(a["gray_fill"]),
         "h": load(a["holed"]),
         "o": load(a["original"]),
-        "si": {"class_type": "ImageScale", "inputs": {"image": ["i", 0], **scale}},
-        "so": {"class_type": "ImageScale", "inputs": {"image": ["o", 0], **scale}},
-        "mi": {"class_type": "MaskToImage", "inputs": {"mask": ["h", 1]}},
-        "sm": {"class_type": "ImageScale", "inputs": {"image": ["mi", 0], **scale}},
-        "m": {"class_type": "ImageToMask", "inputs": {"image": ["sm", 0], "channel": "red"}},
+        **upscaled(["i", 0], ["o", 0], ["h", 1], w, h),
         "r": recolorize(["si", 0], ["m", 0], ["so", 0]),
         OUT: save(["r", 0], "eei_bad_large"),
     }

@@ -1,5 +1,6 @@
 """Synthetic scenes and prompt pieces shared by the server tests (test_server_nodes.py, test_bad_inputs.py) and
-bench/soak.py: a red and blue picture whose hole's true colour is learnable from its known pixels."""
+bench/soak.py: a red and blue picture whose hole's true colour is learnable from its known pixels, and the API prompt
+nodes the tests build graphs from."""
 
 from __future__ import annotations
 
@@ -34,6 +35,15 @@ def with_hole(rgb: np.ndarray, hole=HOLE) -> Image.Image:
     return Image.fromarray(rgba, "RGBA")
 
 
+def gray_fill(rgb: np.ndarray, hole) -> np.ndarray:
+    """uint8 ``rgb`` with the hole filled by an inpainter that got the structure right but the colour wrong: the
+    hole keeps its true luma, in gray."""
+    out = rgb.astype(np.float32) / 255.0
+    gray = luma(out)[..., None].repeat(3, -1)
+    out[hole] = gray[hole]
+    return (out * 255).round().astype(np.uint8)
+
+
 def arr(image: Image.Image) -> np.ndarray:
     return np.asarray(image.convert("RGB"), dtype=np.float32) / 255.0
 
@@ -48,3 +58,36 @@ def load(name: str) -> dict:
 
 def save(source: list, prefix: str) -> dict:
     return {"class_type": "SaveImage", "inputs": {"images": source, "filename_prefix": prefix}}
+
+
+def colorize(mono: list, image: list, mask: list, **overrides) -> dict:
+    """An InternalColorize node (fast preset, seed 0) with ``overrides`` on its inputs."""
+    inputs = {"mono": mono, "image": image, "mask": mask, "preset": "fast", "levels": 0, "seed": 0,
+              "keep_luminance": True, "composite": True}
+    return {"class_type": "InternalColorize", "inputs": {**inputs, **overrides}}
+
+
+def recolorize(image: list, mask: list, original: list | None, **overrides) -> dict:
+    """A RecolorizeAny node (fast preset, auto mode, seed 0) with ``overrides`` on its inputs."""
+    inputs = {"image": image, "mask": mask, "preset": "fast", "mask_grow": 0, "levels": 0, "seed": 0, "mode": "auto"}
+    if original is not None:
+        inputs["original"] = original
+    return {"class_type": "RecolorizeAny", "inputs": {**inputs, **overrides}}
+
+
+def upscaled(image: list, original: list, mask: list, width: int, height: int) -> dict:
+    """Nodes that scale an inpainted image, its original and its mask to ``width`` x ``height``: ``si``, ``so`` and
+    ``m`` are the scaled image, original and mask.
+
+    Nearest scaling keeps the hole's edge sharp, as an inpainter working at that size leaves it. (Bilinear scaling of
+    a 48x64 gray fill smears its edge into a 30-pixel colour ramp inside the hole, which auto reads as the outline of
+    a new gray object and keeps; restore mode corrects it.)
+    """
+    scale = {"upscale_method": "nearest-exact", "width": width, "height": height, "crop": "disabled"}
+    return {
+        "si": {"class_type": "ImageScale", "inputs": {"image": image, **scale}},
+        "so": {"class_type": "ImageScale", "inputs": {"image": original, **scale}},
+        "mi": {"class_type": "MaskToImage", "inputs": {"mask": mask}},
+        "sm": {"class_type": "ImageScale", "inputs": {"image": ["mi", 0], **scale}},
+        "m": {"class_type": "ImageToMask", "inputs": {"image": ["sm", 0], "channel": "red"}},
+    }

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from harness import ComfyError, execution_error, status_events
 from PIL import Image
-from scenes import H, HOLE, W, arr, load, luma, make_scene, save, with_hole
+from scenes import H, HOLE, W, arr, colorize, gray_fill, load, luma, make_scene, recolorize, save, with_hole
 
 pytestmark = pytest.mark.comfy
 
@@ -38,12 +38,6 @@ def scene(comfy_server):
 
 
 # ----- prompt building -----------------------------------------------------------------------------------------------
-def colorize(mono: list, image: list, mask: list, **overrides) -> dict:
-    inputs = {"mono": mono, "image": image, "mask": mask, "preset": "fast", "levels": 0, "seed": 0,
-              "keep_luminance": True, "composite": True}
-    return {"class_type": "InternalColorize", "inputs": {**inputs, **overrides}}
-
-
 def colorize_prompt(scene: dict, prefix: str, **overrides) -> dict:
     """LoadImage(original) -> ToMonochrome = a perfect external stage; the colorizer gets the holed image and mask."""
     return {
@@ -178,16 +172,12 @@ def test_color_hint_shows_image_and_steers_the_colour(comfy_server, scene):
 
 def test_recolorize_any_fixes_a_wrong_colour(comfy_server, scene):
     # an "inpainter" that got the structure right but the colour wrong: the hole is filled with the right luma, gray
-    rgb = scene["rgb"].copy()
-    gray = luma(rgb)[..., None].repeat(3, -1)
-    rgb[scene["hole"]] = gray[scene["hole"]]
-    bad = comfy_server.upload_image(Image.fromarray((rgb * 255).round().astype(np.uint8)), "eei_gray_fill.png")
+    rgb = (scene["rgb"] * 255).round().astype(np.uint8)
+    bad = comfy_server.upload_image(Image.fromarray(gray_fill(rgb, scene["hole"])), "eei_gray_fill.png")
     prompt = {
         "1": load(bad),
         "2": load(scene["holed"]),
-        "3": {"class_type": "RecolorizeAny", "inputs": {"image": ["1", 0], "mask": ["2", 1], "original": ["2", 0],
-                                                        "preset": "fast", "mask_grow": 0, "levels": 0,
-                                                        "seed": 0, "mode": "auto"}},
+        "3": recolorize(["1", 0], ["2", 1], ["2", 0]),
         "4": save(["3", 0], "eei_recolorize"),
     }
     out = arr(comfy_server.output_images(comfy_server.run(prompt), "4")[0])
@@ -219,9 +209,7 @@ def test_recolorize_any_after_a_creative_fill_with_a_soft_mask_and_a_vae_crop(co
     prompt = {
         "1": load(names["result"]),
         "2": load(names["photo"]),
-        "3": {"class_type": "RecolorizeAny", "inputs": {"image": ["1", 0], "mask": ["2", 1], "original": ["2", 0],
-                                                        "preset": "fast", "mask_grow": 0, "levels": 0, "seed": 0,
-                                                        "mode": "auto"}},
+        "3": recolorize(["1", 0], ["2", 1], ["2", 0]),
         "4": save(["3", 0], "eei_creative"),
     }
     out = arr(comfy_server.output_images(comfy_server.run(prompt), "4")[0])
@@ -345,28 +333,19 @@ def test_progress_previews_and_cancel(comfy_server):
 def frames_prompt(names: dict, frames: int, prefix: str, **overrides) -> dict:
     """A frame batch as a video workflow hands it on: the gray-filled frame and its original repeated ``frames``
     times (RepeatImageBatch), one mask for all frames."""
-    inputs = {"preset": "fast", "mask_grow": 0, "levels": 0, "seed": 0, "mode": "auto", "sequence": "auto",
-              **overrides}
     return {
         "1": load(names["filled"]),
         "2": load(names["holed"]),
         "3": {"class_type": "RepeatImageBatch", "inputs": {"image": ["1", 0], "amount": frames}},
         "4": {"class_type": "RepeatImageBatch", "inputs": {"image": ["2", 0], "amount": frames}},
-        "5": {"class_type": "RecolorizeAny", "inputs": {"image": ["3", 0], "mask": ["2", 1], "original": ["4", 0],
-                                                        **inputs}},
+        "5": recolorize(["3", 0], ["2", 1], ["4", 0], sequence="auto", **overrides),
         "6": save(["5", 0], prefix),
     }
 
 
-def gray_filled(rgb: np.ndarray, hole) -> np.ndarray:
-    out = rgb.copy()
-    out[hole] = np.round(luma(rgb[hole].astype(np.float32)))[..., None].astype(np.uint8)
-    return out
-
-
 def test_recolorize_any_on_a_batch_of_frames_with_progress_per_frame(comfy_server, scene):
-    rgb = (scene["rgb"] * 255).round().astype(np.uint8)
-    names = {"filled": comfy_server.upload_image(Image.fromarray(gray_filled(rgb, HOLE)), "eei_frames_filled.png"),
+    names = {"filled": comfy_server.upload_image(Image.fromarray(gray_fill(make_scene(), HOLE)),
+                                                 "eei_frames_filled.png"),
              "holed": scene["holed"]}
     ws = comfy_server.websocket()
     try:
@@ -399,7 +378,7 @@ def test_recolorize_any_on_a_batch_of_frames_with_progress_per_frame(comfy_serve
 def test_cancel_between_frames(comfy_server):
     big = make_scene(192, 256, seed=8)
     hole = (slice(60, 130), slice(40, 110))
-    names = {"filled": comfy_server.upload_image(Image.fromarray(gray_filled(big, hole)), "eei_frames_big.png"),
+    names = {"filled": comfy_server.upload_image(Image.fromarray(gray_fill(big, hole)), "eei_frames_big.png"),
              "holed": comfy_server.upload_image(with_hole(big, hole), "eei_frames_big_holed.png")}
     ws = comfy_server.websocket()
     try:
