@@ -16,7 +16,7 @@ and time:
 
 The table goes into BENCHMARKS.md (section ``soak``). Photos come from ``../shared/data/dev/photos``.
 
-    python -m bench.soak                      # the whole soak (100 prompts take about 12 minutes on 2 cores)
+    python -m bench.soak                      # the whole soak (about 20 minutes on 2 cores)
     python -m bench.soak --prompts 20 --no-write
 """
 
@@ -169,7 +169,9 @@ def queue_many(server: ComfyServer, scenes: list[Scene], count: int, paper_every
     for k in range(count):
         scene = scenes[k % len(scenes)]
         preset = "paper" if paper_every and k % paper_every == paper_every - 1 else "fast"
-        extra = {"levels": 1} if preset == "paper" else {}
+        # The paper preset's published schedule takes minutes at 512 px on a CPU (one prompt ran over 4 minutes):
+        # bounded to one level at a 128-pixel working size, it stays a mixed-preset queue and not a wait.
+        extra = {"levels": 1, "working_size": 128} if preset == "paper" else {}
         make = recolorize_graph if k % 2 == 0 else colorize_graph
         graph = make(scene, f"soak_{k}", preset=preset, seed=k, **extra)
         jobs.append((server.queue_prompt(graph), scene, make.__name__.split("_")[0], preset))
@@ -313,9 +315,9 @@ def report(results: dict, command: str, threads: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--prompts", type=int, default=100)
-    parser.add_argument("--paper-every", type=int, default=0,
-                        help="every Nth queued prompt uses the paper preset (0 = none: at 512x512 one paper prompt "
-                        "ran for over 4 minutes on 2 cores)")
+    parser.add_argument("--paper-every", type=int, default=10,
+                        help="every Nth queued prompt uses the paper preset (one level at a 128-pixel working size); "
+                        "0 = none")
     parser.add_argument("--scenes", type=int, default=6)
     parser.add_argument("--threads", default="2", help="torch threads of the server")
     parser.add_argument("--no-write", action="store_true")

@@ -754,7 +754,11 @@ def internal_colorize(
         if follower is not None:
             raw = follower.steady(raw, frame.crop(k), frame.scale)
         if composite:
-            raw = frame.paste(c, frame.crop(k) * raw + known_crop * frame.crop(c))
+            raw = frame.crop(k) * raw + known_crop * frame.crop(c)
+        if follower is not None:
+            follower.remember(raw)
+        if composite:
+            raw = frame.paste(c, raw)
         results.append(raw.to(out_device, color.dtype))
     return torch.cat(results, dim=0)
 

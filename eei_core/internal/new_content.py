@@ -127,6 +127,10 @@ def new_content(
     verdict = (new * patterned).clamp(0.0, 1.0)
     decided = torch.maximum(patterned, 1.0 - hole)
     new = propagate(luma, verdict, decided).clamp(0.0, 1.0) * hole
+    # The rim takes the verdict of the hole's inside next to it, not the known region's: a new object reaching the
+    # mask's edge stays new up to it (recolouring its rim would draw a seam).
+    rim = hole - inner
+    new = torch.where(rim > 0, masked_blur(new, inner, RIM), new)
     if known_rgb is not None:
         alien = alien_colour(fit_to_gamut(luma, inpainter), known_rgb, hole)
         new = torch.maximum(new, masked_blur(alien, hole, window) * hole)

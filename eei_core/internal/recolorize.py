@@ -276,13 +276,16 @@ def _recolorize_item(
             chroma = apply_fusion(full_chroma, angle, frame.enlarge(correction))
         fused = fit_to_gamut(full_luma, chroma)
     if state is not None:
-        fused = state.steady(fused, frame.crop(changed), frame.scale)
+        fused = state.follower.steady(fused, frame.crop(changed), frame.scale)
     if has_original:
         # The mismatch along the edge is the inpainter's own (what it re-drew there, what its drift left), so it is
         # measured on its drift-corrected output: measured on the fused colour, it would undo the bleeding fix.
         fused = fused + seam_correction(full_inpainted, frame.crop(reference), frame.crop(changed))
     weight = frame.crop(soft)
-    return frame.paste(reference, weight * fused.clamp(0.0, 1.0) + (1.0 - weight) * frame.crop(reference))
+    final = weight * fused.clamp(0.0, 1.0) + (1.0 - weight) * frame.crop(reference)
+    if state is not None:
+        state.follower.remember(final)
+    return frame.paste(reference, final)
 
 
 def _spare_new_content(
@@ -334,9 +337,6 @@ class _SequenceState:
         """Follow the camera to this frame; at a cut, forget what was learned (:meth:`FrameFollower.follow`)."""
         if self.follower.follow(luma, known):
             self.learned, self.drift = None, None
-
-    def steady(self, result: torch.Tensor, region: torch.Tensor, scale: float) -> torch.Tensor:
-        return self.follower.steady(result, region, scale)
 
     def smooth_drift(self, estimate: torch.Tensor) -> torch.Tensor:
         """The frame's drift coefficients blended with the earlier frames' (see :data:`DRIFT_MEMORY`)."""

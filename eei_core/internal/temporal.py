@@ -19,8 +19,9 @@ from ..shared.color import fit_to_gamut, luma_chroma
 log = logging.getLogger(__name__)
 
 #: Share of the previous frame's colour in a point the scene did not change (a recursive filter: the flicker of
-#: independent estimates falls to about sqrt((1 - m) / (1 + m)) of theirs).
-MEMORY = 0.7
+#: independent estimates falls to about sqrt((1 - m) / (1 + m)) of theirs). 0.85 against 0.7 on the tune photo mcm01
+#: (48 frames' first 16, bleeding): flicker 0.78 against 0.99 levels, hole PSNR 24.31 against 23.56 dB.
+MEMORY = 0.85
 #: Luminance difference (0..1) at which the previous frame's colour is trusted half.
 LUMA_TOLERANCE = 0.03
 #: A frame whose known region's luminance differs from the last frame's, the camera's motion undone, by more than
@@ -50,8 +51,8 @@ def masks_move_little(mask: torch.Tensor) -> bool:
 class FrameFollower:
     """Follows a video from frame to frame: the camera's motion, cuts, and the last frame's result to carry over.
 
-    Call :meth:`follow` with each frame's luminance (at the working size) before fixing it, and :meth:`steady` with
-    its result. Nothing is kept per frame beyond the last one.
+    Call :meth:`follow` with each frame's luminance (at the working size) before fixing it, :meth:`steady` with its
+    estimate, and :meth:`remember` with its final result. Nothing is kept per frame beyond the last one.
     """
 
     def __init__(self) -> None:
@@ -81,13 +82,17 @@ class FrameFollower:
         not change (:func:`carry_over`), only inside ``region`` (``[1, 1, H, W]``). ``scale``: result pixels per
         working pixel (the motion was found at the working size; a pan moves every scale alike)."""
         previous, self.previous = self.previous, None
-        if previous is not None and previous.shape == result.shape and self.shift is not None:
-            luma, chroma = luma_chroma(result)
-            previous_luma, previous_chroma = luma_chroma(previous)
-            shift = (round(self.shift[0] * scale), round(self.shift[1] * scale))
-            result = fit_to_gamut(luma, carry_over(previous_chroma, previous_luma, chroma, luma, shift, region))
-        self.previous = result
-        return result
+        if previous is None or previous.shape != result.shape or self.shift is None:
+            return result
+        luma, chroma = luma_chroma(result)
+        previous_luma, previous_chroma = luma_chroma(previous)
+        shift = (round(self.shift[0] * scale), round(self.shift[1] * scale))
+        return fit_to_gamut(luma, carry_over(previous_chroma, previous_luma, chroma, luma, shift, region))
+
+    def remember(self, final: torch.Tensor) -> None:
+        """Keep this frame's final result (``[1, 3, H, W]``, as the user gets it: the photo's own colours where the
+        mask is 0) for the next frame's :meth:`steady`."""
+        self.previous = final
 
 
 def estimate_shift(previous: torch.Tensor, current: torch.Tensor) -> tuple[int, int]:

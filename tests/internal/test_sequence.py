@@ -40,21 +40,21 @@ def test_a_sequence_flickers_less_than_its_frames_fixed_one_by_one(sequence, ind
     out = torch.cat(frames)
     known = (sequence.masks < 0.5).expand_as(out)
     assert torch.equal(out[known], sequence.truth[known])  # known pixels exact in every frame
-    # measured: flicker 1.07 against 1.89 levels; hole PSNR 32.29 against 32.86 dB (the carried-over colour costs a
-    # little accuracy: issue 13's "not below" is not met yet)
-    assert flicker(sequence, out) < 0.7 * flicker(sequence, independent)
-    assert hole_psnr(out, sequence.truth, sequence.masks) > hole_psnr(independent, sequence.truth, sequence.masks) - 1.0
+    # issue 13's targets: flicker at most half of the independent frames', hole PSNR not below theirs
+    # (measured: flicker 0.53 against 1.89 levels; hole PSNR 32.97 against 32.86 dB)
+    assert flicker(sequence, out) < 0.5 * flicker(sequence, independent)
+    assert hole_psnr(out, sequence.truth, sequence.masks) >= hole_psnr(independent, sequence.truth, sequence.masks)
     assert max(seconds[1:]) < seconds[0]  # later frames reuse what the first learned
 
 
 def test_a_batch_is_a_sequence_by_default_when_its_masks_move_little(sequence, independent):
     batch = recolorize(sequence.frames, sequence.masks, original=sequence.truth)
     assert masks_move_little(sequence.masks)
-    assert flicker(sequence, batch) < 0.7 * flicker(sequence, independent)
+    assert flicker(sequence, batch) < 0.5 * flicker(sequence, independent)
     apart = recolorize(sequence.frames, sequence.masks, original=sequence.truth, sequence=False)
     # the first frame as on its own (later ones draw on the same random generator, so they differ a little)
     assert torch.allclose(apart[:1], independent[:1], atol=1e-6)
-    assert flicker(sequence, apart) > flicker(sequence, batch) / 0.7
+    assert flicker(sequence, apart) > flicker(sequence, batch) / 0.5
 
 
 def test_masks_that_jump_are_not_a_sequence():
@@ -89,8 +89,8 @@ def test_internal_colorize_treats_a_batch_of_frames_as_a_sequence(sequence):
                        for t in range(FRAMES)])
     known = (sequence.masks < 0.5).expand_as(together)
     assert torch.equal(together[known], sequence.truth[known])
-    assert flicker(sequence, together) < 0.7 * flicker(sequence, apart)
-    assert hole_psnr(together, sequence.truth, sequence.masks) > hole_psnr(apart, sequence.truth, sequence.masks) - 1.0
+    assert flicker(sequence, together) < 0.5 * flicker(sequence, apart)
+    assert hole_psnr(together, sequence.truth, sequence.masks) >= hole_psnr(apart, sequence.truth, sequence.masks)
     # the first frame learns, each later frame is one step of the bar
     total = steps[-1][1]
     assert steps[-1][0] == total and [s for s, _ in steps[-FRAMES + 1 :]] == list(range(total - FRAMES + 2, total + 1))
