@@ -214,12 +214,14 @@ def cancel_long_run(server: ComfyServer, scene: Scene) -> dict:
         ws.close()
     interrupted = [data for kind, data in entry["status"]["messages"] if kind == "execution_interrupted"]
     stopped = interrupted[0]["timestamp"] / 1000 - pressed if interrupted else float("nan")
+    after_cancel = rss_mb(server.pid)
     next_start = time.perf_counter()
     after_entry = server.wait(server.queue_prompt(recolorize_graph(scene, "soak_after_cancel", seed=777)), 300)
     ok = after_entry["status"].get("status_str") == "success"
     psnr = check_output(server, after_entry, scene) if ok else float("nan")
     return {"stopped_after": stopped, "interrupted": bool(interrupted), "next_ok": ok, "next_psnr": psnr,
-            "next_seconds": time.perf_counter() - next_start, "rss_before": before, "rss_after": rss_mb(server.pid)}
+            "next_seconds": time.perf_counter() - next_start, "rss_before": before,
+            "rss_after_cancel": after_cancel, "rss_after": rss_mb(server.pid)}
 
 
 def scaled_graph(scene: Scene, side: int, prefix: str, batch: int = 1) -> dict:
@@ -289,7 +291,8 @@ def report(results: dict, command: str, threads: str) -> str:
     rows.append(["Cancel 2 s into an InternalColorize paper run",
                  f"stopped {c['stopped_after']:.2f} s after /interrupt; next prompt "
                  f"{'ok' if c['next_ok'] else 'FAILED'} ({c['next_psnr']:.1f} dB)",
-                 f"RSS {c['rss_before']:.0f} -> {c['rss_after']:.0f} MiB", f"next {c['next_seconds']:.1f} s"])
+                 f"RSS {c['rss_before']:.0f} before, {c['rss_after_cancel']:.0f} after Cancel, "
+                 f"{c['rss_after']:.0f} after the next prompt (MiB)", f"next {c['next_seconds']:.1f} s"])
     for key, label in (("large", "4096x4096, 10% hole, RecolorizeAny"), ("frames", "16 frames 512x512, one mask")):
         r = results[key]
         what = "completes" if r["ok"] else f"FAILED: {r['error']}"

@@ -8,6 +8,7 @@ ComfyUI's torch device (the GPU when there is one).
 
 from __future__ import annotations
 
+import ctypes
 import time
 from typing import Any, Callable
 
@@ -75,6 +76,26 @@ def run(fn: Callable[..., torch.Tensor], *args: Any, **kwargs: Any) -> torch.Ten
     switched back on here, and tensor arguments (inference tensors, which autograd refuses) are cloned into normal
     tensors first.
     """
-    with torch.inference_mode(False), torch.enable_grad():
-        args = tuple(a.clone() if isinstance(a, torch.Tensor) else a for a in args)
-        return fn(*args, **kwargs, **core_hooks())
+    try:
+        with torch.inference_mode(False), torch.enable_grad():
+            args = tuple(a.clone() if isinstance(a, torch.Tensor) else a for a in args)
+            return fn(*args, **kwargs, **core_hooks())
+    finally:
+        release_freed_memory()
+
+
+def _load_malloc_trim() -> Callable[[int], int] | None:
+    try:
+        return ctypes.CDLL(None).malloc_trim  # the C library the process already runs on
+    except (OSError, AttributeError, TypeError):  # not glibc (macOS, Windows, musl): nothing to trim
+        return None
+
+
+_malloc_trim = _load_malloc_trim()
+
+
+def release_freed_memory() -> None:
+    """Give the heap memory freed by a run back to the operating system (glibc keeps it otherwise: the server's
+    resident memory would stay at the largest run's peak, e.g. after Cancel in the middle of a 4K image)."""
+    if _malloc_trim is not None:
+        _malloc_trim(0)

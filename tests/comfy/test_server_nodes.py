@@ -11,6 +11,7 @@ import io
 import json
 import struct
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -328,6 +329,44 @@ def test_progress_previews_and_cancel(comfy_server):
                                                 "eei_after_cancel_holed.png")}
     out = comfy_server.output_images(comfy_server.run(colorize_prompt(names, "eei_after_cancel")), "5")[0]
     assert out.size == (32, 24)
+
+
+def resident_mib(pid: int) -> float:
+    """Resident memory of process ``pid`` in MiB (VmRSS)."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(next(line for line in status.splitlines() if line.startswith("VmRSS:")).split()[1]) / 1024
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads resident memory from /proc (Linux)")
+def test_memory_returns_after_cancel(comfy_server):
+    """Cancel in the middle of a run that holds about a gigabyte (the paper generators trained at 384 px) gives the
+    memory back: the server's resident memory right after the interruption is back near its level before."""
+    side = 384
+    big = make_scene(side, side, seed=5)
+    scene = {"original": comfy_server.upload_image(Image.fromarray(big), "eei_mem.png"),
+             "holed": comfy_server.upload_image(with_hole(big, (slice(150, 230), slice(130, 230))),
+                                                "eei_mem_holed.png")}
+    warm = colorize_prompt(scene, "eei_mem_warm")  # loads the images and warms the pack up: not counted
+    comfy_server.run(warm)
+    before = resident_mib(comfy_server.pid)
+    peak = before
+    ws = comfy_server.websocket()
+    try:
+        prompt_id = comfy_server.queue_prompt(colorize_prompt(scene, "eei_mem_cancelled", preset="paper", levels=1,
+                                                              working_size=side))
+        read_events(ws, time.monotonic() + 120)
+    finally:
+        ws.close()
+    deadline = time.monotonic() + 3.0
+    while time.monotonic() < deadline:  # a few training steps: the networks' activations are allocated
+        peak = max(peak, resident_mib(comfy_server.pid))
+        time.sleep(0.05)
+    comfy_server.interrupt()
+    entry = comfy_server.wait(prompt_id, timeout=60)
+    assert "execution_interrupted" in status_events(entry), entry["status"]
+    after = resident_mib(comfy_server.pid)
+    assert peak - before > 300, f"the run was meant to hold memory: peak {peak:.0f} MiB, before {before:.0f} MiB"
+    assert after - before < 100, f"resident memory {before:.0f} MiB before, {peak:.0f} at the peak, {after:.0f} after"
 
 
 def frames_prompt(names: dict, frames: int, prefix: str, **overrides) -> dict:
