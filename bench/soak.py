@@ -90,7 +90,8 @@ class Scene:
     names: dict[str, str]
     rgb: np.ndarray  # [H, W, 3] 0..1 as uploaded
     hole: np.ndarray  # [H, W] bool
-    raw_psnr: float = 0.0
+    raw_psnr: float = 0.0  # hole PSNR of ``bled``, the input RecolorizeAny gets
+    gray_psnr: float = 0.0  # hole PSNR of the hole left gray (its luminance only), what InternalColorize starts from
     extra: dict = field(default_factory=dict)
 
 
@@ -121,7 +122,8 @@ def make_scenes(server: ComfyServer, count: int, seed: int = 0) -> list[Scene]:
             "holed": server.upload_image(Image.fromarray(rgba, "RGBA"), f"soak_{i}_holed.png"),
             "bled": server.upload_image(Image.fromarray(bled8), f"soak_{i}_bled.png"),
         }
-        scenes.append(Scene(names, rgb, hole, raw_psnr=_psnr(bled8[hole] / 255, rgb[hole])))
+        scenes.append(Scene(names, rgb, hole, raw_psnr=_psnr(bled8[hole] / 255, rgb[hole]),
+                            gray_psnr=_psnr(np.repeat(luma[hole, None], 3, axis=1), rgb[hole])))
     return scenes
 
 
@@ -144,15 +146,19 @@ def colorize_graph(scene: Scene, prefix: str, **inputs) -> dict:
     }
 
 
-def check_output(server: ComfyServer, entry: dict, scene: Scene) -> float:
-    """Hole PSNR of the saved output; raises AssertionError when known pixels changed or the hole was not restored."""
+def check_output(server: ComfyServer, entry: dict, scene: Scene, kind: str, must_improve: bool = True) -> float:
+    """Hole PSNR of the saved output minus that of the node's input (the bled hole for ``recolorize``, the gray one for
+    ``colorize``); raises AssertionError when known pixels changed (the output is not this prompt's scene), the output
+    is not finite, or, with ``must_improve``, the hole is no better than the input."""
     (image,) = server.output_images(entry, "out")
     out = np.asarray(image.convert("RGB"), np.float32) / 255
+    assert np.isfinite(out).all(), "output not finite"
     known_error = np.abs(out[~scene.hole] - scene.rgb[~scene.hole]).max()
     assert known_error <= 1.5 / 255, f"known pixels changed by {known_error:.4f}"
-    hole_psnr = _psnr(out[scene.hole], scene.rgb[scene.hole])
-    assert hole_psnr >= 20.0, f"hole PSNR {hole_psnr:.2f} dB"
-    return hole_psnr
+    given = scene.raw_psnr if kind == "recolorize" else scene.gray_psnr
+    gain = _psnr(out[scene.hole], scene.rgb[scene.hole]) - given
+    assert not must_improve or gain > 0, f"hole PSNR {gain + given:.2f} dB, no better than its input's {given:.2f}"
+    return gain
 
 
 def temp_entries(server: ComfyServer) -> set[str]:
@@ -176,7 +182,7 @@ def queue_many(server: ComfyServer, scenes: list[Scene], count: int, paper_every
         graph = make(scene, f"soak_{k}", preset=preset, seed=k, **extra)
         jobs.append((server.queue_prompt(graph), scene, make.__name__.split("_")[0], preset))
     start = time.perf_counter()
-    rss, seconds, psnr, failures = [], [], [], []
+    rss, seconds, gains, failures = [], [], {}, []
     last = start
     for prompt_id, scene, kind, preset in jobs:
         entry = server.wait(prompt_id, timeout=900)
@@ -188,11 +194,12 @@ def queue_many(server: ComfyServer, scenes: list[Scene], count: int, paper_every
             failures.append(f"{prompt_id}: {(execution_error(entry) or {}).get('exception_message')}")
             continue
         try:
-            psnr.append(check_output(server, entry, scene))
+            # The paper prompts are bounded to a size no user would pick (see above): their gain is reported, not required.
+            gains.setdefault(preset, []).append(check_output(server, entry, scene, kind, must_improve=preset == "fast"))
         except AssertionError as exc:
             failures.append(f"{kind} {preset}: {exc}")
     left = sorted(temp_entries(server) - temp_before)
-    return {"rss": rss, "seconds": seconds, "psnr": psnr, "failures": failures, "temp_left": left,
+    return {"rss": rss, "seconds": seconds, "gains": gains, "failures": failures, "temp_left": left,
             "total": time.perf_counter() - start}
 
 
@@ -218,8 +225,8 @@ def cancel_long_run(server: ComfyServer, scene: Scene) -> dict:
     next_start = time.perf_counter()
     after_entry = server.wait(server.queue_prompt(recolorize_graph(scene, "soak_after_cancel", seed=777)), 300)
     ok = after_entry["status"].get("status_str") == "success"
-    psnr = check_output(server, after_entry, scene) if ok else float("nan")
-    return {"stopped_after": stopped, "interrupted": bool(interrupted), "next_ok": ok, "next_psnr": psnr,
+    gain = check_output(server, after_entry, scene, "recolorize") if ok else float("nan")
+    return {"stopped_after": stopped, "interrupted": bool(interrupted), "next_ok": ok, "next_gain": gain,
             "next_seconds": time.perf_counter() - next_start, "rss_before": before,
             "rss_after_cancel": after_cancel, "rss_after": rss_mb(server.pid)}
 
@@ -282,15 +289,18 @@ def report(results: dict, command: str, threads: str) -> str:
         per_kind.setdefault((kind, preset), []).append(s)
     rows = [
         [f"{len(rss)} prompts queued back to back (512x512)",
-         f"{len(rss) - len(many['failures'])} of {len(rss)} right (hole PSNR {min(many['psnr'] or [0]):.1f}.."
-         f"{max(many['psnr'] or [0]):.1f} dB); temp files left: {len(many['temp_left'])}",
+         f"{len(rss) - len(many['failures'])} of {len(rss)} completed with their own scene's known pixels; "
+         + "; ".join(f"{p}: hole better than the input in {sum(g > 0 for g in v)} of {len(v)} "
+                     f"(gain {min(v):+.1f}..{max(v):+.1f} dB, mean {np.mean(v):+.1f})"
+                     for p, v in sorted(many["gains"].items()))
+         + f"; temp files left: {len(many['temp_left'])}",
          f"RSS after #10 {tenth:.0f} MiB, after #{len(rss)} {rss[-1]:.0f} MiB ({growth:+.1f}%)",
          "; ".join(f"{k} {p}: {np.median(v):.1f} s" for (k, p), v in sorted(per_kind.items()))],
     ]
     c = results["cancel"]
     rows.append(["Cancel 2 s into an InternalColorize paper run",
                  f"stopped {c['stopped_after']:.2f} s after /interrupt; next prompt "
-                 f"{'ok' if c['next_ok'] else 'FAILED'} ({c['next_psnr']:.1f} dB)",
+                 f"{'ok' if c['next_ok'] else 'FAILED'} ({c['next_gain']:+.1f} dB over its input)",
                  f"RSS {c['rss_before']:.0f} before, {c['rss_after_cancel']:.0f} after Cancel, "
                  f"{c['rss_after']:.0f} after the next prompt (MiB)", f"next {c['next_seconds']:.1f} s"])
     for key, label in (("large", "4096x4096, 10% hole, RecolorizeAny"), ("frames", "16 frames 512x512, one mask")):
