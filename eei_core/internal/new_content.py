@@ -13,7 +13,9 @@ inpainter's, which texture greener and which redder, even when bleeding, a cast 
 prediction paints the background's colours onto the object's luminance, and the two patterns are unrelated (0.1 to
 0.4 on real SD, SD1.x and Kolors fills). So in windows across the hole the inpainter's colour detail (chroma minus its
 smooth part, after a hue shift of the whole hole was turned back) is correlated with the prediction's, in the
-normalised (B - Y, R - Y) plane. The hue direction counts: a colour pattern that follows the luminance in another hue
+normalised (B - Y, R - Y) plane. The inpainter's smooth part is brought into the gamut at each pixel's luminance
+first: a strong cast cannot stay as strong on white foam or in deep shadow, and the pattern its fading draws is the
+cast's, not new content's (a magenta cast over gray water and white foam was read as a new object by it). The hue direction counts: a colour pattern that follows the luminance in another hue
 (green-and-magenta rings where the mapping says skin) is new content. So does strength: a colour pattern many times
 stronger than any the mapping draws (on the dev data the inpainter's detail was 1 to 2.5 times the prediction's for
 bleeding, up to 15 times for pasted content) is explained by it only in part, so the correlation is scaled down by
@@ -38,7 +40,7 @@ from __future__ import annotations
 import torch
 from scipy import ndimage
 
-from ..shared.color import CHROMA_RANGE, fit_to_gamut, rgb_to_lab
+from ..shared.color import CHROMA_RANGE, fit_to_gamut, luma_chroma, rgb_to_lab
 from ..shared.filters import masked_blur
 from ..shared.masks import grow_mask
 from .propagate import propagate
@@ -110,10 +112,14 @@ def new_content(
     inner = hole * (1.0 - grow_mask(1.0 - hole, RIM))
     scale = torch.tensor(CHROMA_RANGE, device=inpainter.device, dtype=inpainter.dtype).view(1, 2, 1, 1)
 
-    def detail(chroma: torch.Tensor) -> torch.Tensor:
-        return (chroma - masked_blur(chroma, hole, smooth_sigma)) / scale
+    def smooth(chroma: torch.Tensor) -> torch.Tensor:
+        return masked_blur(chroma, hole, smooth_sigma)
 
-    a, b = detail(inpainter), detail(predicted)
+    # Colour detail: chroma minus its smooth part. The inpainter's smooth colour is taken as each pixel's luminance
+    # allows it: a strong cast fades where it would leave the gamut (white foam, deep shadow), a pattern that follows
+    # the luminance but one the cast explains. (The prediction is no cast: its smooth part stays as it is.)
+    a = (inpainter - luma_chroma(fit_to_gamut(luma, smooth(inpainter)))[1]) / scale
+    b = (predicted - smooth(predicted)) / scale
     window = max(1.0, WINDOW_FRACTION * smooth_sigma)
     cross = masked_blur((a * b).sum(dim=1, keepdim=True), inner, window)
     energy_a = masked_blur(a.square().sum(dim=1, keepdim=True), inner, window)

@@ -11,7 +11,7 @@ from eei_core.internal.colorize import with_overrides
 from eei_core.internal.drift import apply_drift, estimate_drift
 from eei_core.internal.new_content import new_content
 from eei_core.internal.recolorize import recolorize
-from eei_core.shared.color import luma_chroma, rgb_from_luma_chroma, rgb_to_lab
+from eei_core.shared.color import fit_to_gamut, luma_chroma, rgb_from_luma_chroma, rgb_to_lab
 from eei_core.shared.errors import EEIInputError
 from eei_core.shared.filters import masked_blur
 from tests.conftest import hole_psnr, rect_hole, skimage_photo
@@ -164,3 +164,24 @@ def test_a_result_8_pixels_smaller_is_aligned_with_its_original(caplog):
     assert "cropped to the image as VAEEncodeForInpaint crops" in caplog.text
     with pytest.raises(EEIInputError, match="original size 70x72 differs from image size 60x64"):
         recolorize(result[..., :60], mask[..., :64, :60], original=photo, config=QUICK)
+
+
+def test_a_strong_cast_fading_on_white_foam_is_not_new_content():
+    """Gray water with flecks of white foam (a wake) under a strong magenta cast: the cast cannot stay as strong on the
+    foam (it would leave the gamut), so the inpainter's colour fades there, a pattern that follows the luminance. The
+    cast explains it: the hole is restoration, not a new object. (Where foam covers a quarter of the hole, the fading
+    is still read as new: a limit of the smooth-colour model.)"""
+    h, w = 96, 128
+    g = torch.Generator().manual_seed(3)
+    waves = masked_blur(torch.rand(1, 1, h, w, generator=g), torch.ones(1, 1, h, w), 1.5)
+    luma = (0.45 + 0.6 * (waves - waves.mean()) / waves.std() * 0.15).clamp(0, 1)
+    foam = (masked_blur(torch.rand(1, 1, h, w, generator=g), torch.ones(1, 1, h, w), 2.0) > 0.6).float()  # about 1% of the pixels
+    luma = torch.where(foam > 0, torch.full_like(luma, 0.97), luma)
+    truth = torch.zeros(1, 2, h, w) + torch.tensor([0.01, -0.005]).view(1, 2, 1, 1)  # nearly gray water
+    mask = rect_hole(h, w, 24, 32, 48, 64)
+    cast = truth + torch.tensor([0.12, 0.16]).view(1, 2, 1, 1)  # magenta
+    _, inpainter = luma_chroma(fit_to_gamut(luma, torch.where(mask > 0, cast, truth)))
+    inner = rect_hole(h, w, 30, 40, 36, 48)
+    new = new_content(inpainter, truth, mask, 8.0, luma)
+    # measured: 0.00 with the cast brought into the gamut before the detail is taken, 0.75 without
+    assert float((new * inner).sum() / inner.sum()) < 0.1
