@@ -71,6 +71,23 @@ def browser():
             _shared.pop("playwright").stop()
 
 
+#: JavaScript: the page elements on top of the graph canvas, sampled every ``step`` pixels; with ``outermost``, each
+#: hit is replaced by its outermost ancestor that does not hold the canvas (the toolbar, not the icon in its button).
+_ELEMENTS_OVER_CANVAS = """(step, outermost) => {
+    const canvas = app.canvas.canvas;
+    const box = canvas.getBoundingClientRect();
+    const found = new Set();
+    for (let y = Math.max(box.top, 0) + step / 2; y < Math.min(box.bottom, innerHeight); y += step)
+        for (let x = Math.max(box.left, 0) + step / 2; x < Math.min(box.right, innerWidth); x += step) {
+            let hit = document.elementFromPoint(x, y);
+            if (!hit || hit === canvas) continue;
+            while (outermost && hit.parentElement && !hit.parentElement.contains(canvas)) hit = hit.parentElement;
+            found.add(hit);
+        }
+    return [...found];
+}"""
+
+
 class Rect(NamedTuple):
     """A box on the page in CSS pixels."""
 
@@ -146,23 +163,21 @@ class Frontend:
         Found by asking the page which element is on top at every ``step`` pixels of the canvas; call it with an
         empty graph, or the nodes' own DOM widgets (text boxes, image previews) count as overlays too.
         """
-        boxes = self.js("""(step) => {
-            const canvas = app.canvas.canvas;
-            const box = canvas.getBoundingClientRect();
-            const found = new Set();
-            for (let y = Math.max(box.top, 0) + step / 2; y < Math.min(box.bottom, innerHeight); y += step)
-                for (let x = Math.max(box.left, 0) + step / 2; x < Math.min(box.right, innerWidth); x += step) {
-                    const hit = document.elementFromPoint(x, y);
-                    if (hit && hit !== canvas) found.add(hit);
-                }
-            return [...found].map((e) => {
-                const r = e.getBoundingClientRect();
-                return [r.left, r.top, r.right, r.bottom];
-            });
-        }""", step)
+        boxes = self.js(f"""(step) => ({_ELEMENTS_OVER_CANVAS})(step, false).map((e) => {{
+            const r = e.getBoundingClientRect();
+            return [r.left, r.top, r.right, r.bottom];
+        }})""", step)
         found = {Rect(*b) for b in boxes}
         # An icon inside a button inside a toolbar: the toolbar's box says it all.
         return sorted(r for r in found if not any(o != r and o.contains(r) for o in found))
+
+    def hide_canvas_overlays(self, step: int = 8) -> None:
+        """Hide what the frontend draws over the canvas (menus, tabs, minimap, zoom buttons: the outermost elements
+        :meth:`canvas_overlays` finds) and LiteGraph's render statistics, leaving the graph alone on the page."""
+        self.js(f"""(step) => {{
+            ({_ELEMENTS_OVER_CANVAS})(step, true).forEach((e) => {{ e.style.visibility = "hidden"; }});
+            app.canvas.show_info = false;
+        }}""", step)
 
     def graph_item_rects(self) -> dict[str, Rect]:
         """Page boxes of every node (title bar included) and group, as drawn at the canvas's current scale and offset

@@ -28,25 +28,6 @@ THUMBNAIL_WIDTH = 640
 MARGIN = 12
 
 
-def hide_overlays(front, step: int = 8) -> None:
-    """Hide what the frontend draws over the canvas (menus, tabs, minimap, zoom buttons): found, on the empty graph, as
-    the outermost page elements on top of the canvas at every ``step`` pixels (as the browser test finds them)."""
-    front.js("""(step) => {
-        const canvas = app.canvas.canvas;
-        const box = canvas.getBoundingClientRect();
-        const over = new Set();
-        for (let y = Math.max(box.top, 0) + step / 2; y < Math.min(box.bottom, innerHeight); y += step)
-            for (let x = Math.max(box.left, 0) + step / 2; x < Math.min(box.right, innerWidth); x += step) {
-                let hit = document.elementFromPoint(x, y);
-                if (!hit || hit === canvas) continue;
-                while (hit.parentElement && !hit.parentElement.contains(canvas)) hit = hit.parentElement;
-                over.add(hit);
-            }
-        over.forEach((e) => { e.style.visibility = "hidden"; });
-        app.canvas.show_info = false;  // the render statistics LiteGraph draws in the corner
-    }""", step)
-
-
 def main() -> int:
     server = start_comfy_server()
     try:
@@ -54,7 +35,7 @@ def main() -> int:
             browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
             front = open_frontend(browser, server, WORKFLOW_VIEWPORT)
             canvas = front.canvas_rect()
-            hide_overlays(front)
+            front.hide_canvas_overlays()
             for path in sorted(WORKFLOWS_DIR.glob("*.json")):
                 front.load_workflow(json.loads(path.read_text()))
                 front.js("() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
