@@ -52,7 +52,8 @@ class RecolorizeAny(io.ComfyNode):
                                tooltip="auto: decides per region. Where the hole continues what the photo shows, "
                                "colour bleeding is removed; where the inpainter drew something new (the object you "
                                "prompted), its colours are kept. restore: object removal / hole filling: the whole "
-                               "hole should look like the rest of the photo. keep new content: only the colour drift "
+                               "hole should look like the rest of the photo (if auto leaves a patch of odd colour "
+                               "after removing an object, use restore). keep new content: only the colour drift "
                                "and the seam are fixed. replace: every hole pixel gets the colour learned from the "
                                "photo (also what auto does when hints are connected). The drift and seam fix apply "
                                "in every mode."),
