@@ -40,7 +40,7 @@ from bench._report import REPO, markdown_table, write_section
 sys.path.insert(0, str(REPO / "tests" / "comfy"))
 
 import bad_inputs
-from harness import PROBE_NODES, ComfyServer, execution_error, start_comfy_server
+from harness import PROBE_NODES, ComfyServer, execution_error, resident_mib, start_comfy_server
 from scenes import colorize, load, recolorize, save, upscaled
 
 from eei_core.shared.masks import mask_in_ratio_band
@@ -52,14 +52,6 @@ EIGHT_K = (7680, 4320)
 
 
 # ----- memory --------------------------------------------------------------------------------------------------------
-def rss_mb(pid: int) -> float:
-    """Resident memory of process ``pid`` in MiB (VmRSS)."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
 class PeakSampler:
     """Samples a process's resident memory every 50 ms in a thread; ``peak`` is the largest value seen."""
 
@@ -69,7 +61,7 @@ class PeakSampler:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.peak = max(self.peak, rss_mb(self.pid))
+            self.peak = max(self.peak, resident_mib(self.pid))
             time.sleep(0.05)
 
     def __enter__(self) -> PeakSampler:
@@ -189,7 +181,7 @@ def queue_many(server: ComfyServer, scenes: list[Scene], count: int, paper_every
         now = time.perf_counter()
         seconds.append((kind, preset, now - last))
         last = now
-        rss.append(rss_mb(server.pid))
+        rss.append(resident_mib(server.pid))
         if entry["status"].get("status_str") != "success":
             failures.append(f"{prompt_id}: {(execution_error(entry) or {}).get('exception_message')}")
             continue
@@ -204,7 +196,7 @@ def queue_many(server: ComfyServer, scenes: list[Scene], count: int, paper_every
 
 
 def cancel_long_run(server: ComfyServer, scene: Scene) -> dict:
-    before = rss_mb(server.pid)
+    before = resident_mib(server.pid)
     ws = server.websocket()
     try:
         prompt_id = server.queue_prompt(colorize_graph(scene, "soak_cancel", preset="paper", seed=12345))
@@ -221,14 +213,14 @@ def cancel_long_run(server: ComfyServer, scene: Scene) -> dict:
         ws.close()
     interrupted = [data for kind, data in entry["status"]["messages"] if kind == "execution_interrupted"]
     stopped = interrupted[0]["timestamp"] / 1000 - pressed if interrupted else float("nan")
-    after_cancel = rss_mb(server.pid)
+    after_cancel = resident_mib(server.pid)
     next_start = time.perf_counter()
     after_entry = server.wait(server.queue_prompt(recolorize_graph(scene, "soak_after_cancel", seed=777)), 300)
     ok = after_entry["status"].get("status_str") == "success"
     gain = check_output(server, after_entry, scene, "recolorize") if ok else float("nan")
     return {"stopped_after": stopped, "interrupted": bool(interrupted), "next_ok": ok, "next_gain": gain,
             "next_seconds": time.perf_counter() - next_start, "rss_before": before,
-            "rss_after_cancel": after_cancel, "rss_after": rss_mb(server.pid)}
+            "rss_after_cancel": after_cancel, "rss_after": resident_mib(server.pid)}
 
 
 def scaled_graph(scene: Scene, side: int, prefix: str, batch: int = 1) -> dict:
@@ -247,7 +239,7 @@ def scaled_graph(scene: Scene, side: int, prefix: str, batch: int = 1) -> dict:
 
 
 def timed_run(server: ComfyServer, graph: dict, timeout: float = 900) -> dict:
-    before = rss_mb(server.pid)
+    before = resident_mib(server.pid)
     start = time.perf_counter()
     with PeakSampler(server.pid) as sampler:
         entry = server.wait(server.queue_prompt(graph), timeout)
@@ -341,7 +333,7 @@ def main(argv: list[str] | None = None) -> int:
     results: dict = {}
     try:
         scenes = make_scenes(server, args.scenes)
-        print(f"server pid {server.pid}, RSS {rss_mb(server.pid):.0f} MiB", flush=True)
+        print(f"server pid {server.pid}, RSS {resident_mib(server.pid):.0f} MiB", flush=True)
         results["many"] = queue_many(server, scenes, args.prompts, args.paper_every)
         print("RSS curve:", " ".join(f"{v:.0f}" for v in results["many"]["rss"]), flush=True)
         print("failures:", results["many"]["failures"], "temp left:", results["many"]["temp_left"], flush=True)
@@ -365,10 +357,10 @@ def main(argv: list[str] | None = None) -> int:
                 happened, seconds = f"WRONG: {exc}", float("nan")
             tried = f"RecolorizeAny at {EIGHT_K[0]}x{EIGHT_K[1]}" if case.name == "large" else case.tried
             rows.append([case.row, tried, case.expectation, happened.replace("|", "/").replace("\n", " "),
-                         f"{rss_mb(server.pid):.0f}", f"{seconds:.1f}"])
+                         f"{resident_mib(server.pid):.0f}", f"{seconds:.1f}"])
             print(case.name, rows[-1][3][:150], flush=True)
         rows.append(["(after all)", "a good InternalColorize prompt", "works",
-                     f"works in {bad_inputs.good_prompt_works(server, assets):.1f} s", f"{rss_mb(server.pid):.0f}", ""])
+                     f"works in {bad_inputs.good_prompt_works(server, assets):.1f} s", f"{resident_mib(server.pid):.0f}", ""])
         results["bad"] = rows
     finally:
         server.stop()

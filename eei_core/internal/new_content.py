@@ -15,8 +15,9 @@ prediction paints the background's colours onto the object's luminance, and the 
 smooth part, after a hue shift of the whole hole was turned back) is correlated with the prediction's, in the
 normalised (B - Y, R - Y) plane. The inpainter's smooth part is brought into the gamut at each pixel's luminance
 first: a strong cast cannot stay as strong on white foam or in deep shadow, and the pattern its fading draws is the
-cast's, not new content's (a magenta cast over gray water and white foam was read as a new object by it). The hue direction counts: a colour pattern that follows the luminance in another hue
-(green-and-magenta rings where the mapping says skin) is new content. So does strength: a colour pattern many times
+cast's, not new content's (a magenta cast over gray water and white foam was read as a new object by it). The hue
+direction counts: a colour pattern that follows the luminance in another hue (green-and-magenta rings where the
+mapping says skin) is new content. So does strength: a colour pattern many times
 stronger than any the mapping draws (on the dev data the inpainter's detail was 1 to 2.5 times the prediction's for
 bleeding, up to 15 times for pasted content) is explained by it only in part, so the correlation is scaled down by
 how far the inpainter's detail exceeds :data:`MAX_GAIN` times the prediction's.

@@ -318,6 +318,8 @@ def _spare_new_content(
 #: Weight of the drift learned on earlier frames when a sequence's frame is corrected (the rest is the frame's own):
 #: a decoder's drift changes slowly, and an estimate per frame alone would flicker with the content.
 DRIFT_MEMORY = 0.7
+
+
 @dataclass
 class _SequenceState:
     """What a sequence learned on its earlier frames, at the working size of its one frame plan."""

@@ -266,6 +266,12 @@ def status_events(entry: dict) -> list[str]:
     return [kind for kind, _ in entry.get("status", {}).get("messages", [])]
 
 
+def resident_mib(pid: int) -> float:
+    """Resident memory of process ``pid`` (the server: ``ComfyServer.pid``) in MiB, from /proc (Linux)."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(next(line for line in status.splitlines() if line.startswith("VmRSS:")).split()[1]) / 1024
+
+
 def prepare_base_dir(base_dir: Path, settings: dict | None = None, pack_dir: Path = REPO_ROOT,
                      extra_packs: tuple[Path, ...] = ()) -> None:
     """Lay out a ComfyUI base directory: the pack (and ``extra_packs``, under their folder names) linked into

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from harness import ComfyError, execution_error, status_events
+from harness import ComfyError, execution_error, resident_mib, status_events
 from PIL import Image
 from scenes import H, HOLE, W, arr, colorize, gray_fill, load, luma, make_scene, recolorize, save, with_hole
 
@@ -331,12 +331,6 @@ def test_progress_previews_and_cancel(comfy_server):
                                                 "eei_after_cancel_holed.png")}
     out = comfy_server.output_images(comfy_server.run(colorize_prompt(names, "eei_after_cancel")), "5")[0]
     assert out.size == (32, 24)
-
-
-def resident_mib(pid: int) -> float:
-    """Resident memory of process ``pid`` in MiB (VmRSS)."""
-    status = Path(f"/proc/{pid}/status").read_text()
-    return int(next(line for line in status.splitlines() if line.startswith("VmRSS:")).split()[1]) / 1024
 
 
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads resident memory from /proc (Linux)")
