@@ -12,10 +12,12 @@ Two kinds of fill reach this function, and they need different things:
   seam it leaves against the original.
 
 The drift is corrected first, in every mode (it is the decoder's, not the content's). Then, per region, the evidence
-decides (:mod:`~eei_core.internal.novelty`): where the inpainter's luminance structure has a counterpart in the known
-region, bleeding is corrected; where it has none (a new object), the inpainter's colour stays. The result is blended
-over the original with the mask's own values, so soft (feathered) masks leave no edge and unmasked pixels are kept
-exactly. Everything is estimated at the working size (:mod:`~eei_core.internal.frame`) and brought back to full size.
+decides (:mod:`~eei_core.internal.new_content`): where the colour pattern the inpainter drew is the one the image's
+gray-to-colour mapping predicts (the hole continues what the photo shows), bleeding is corrected; where it is
+unrelated, or its colours are found nowhere in the known region (a new object), the inpainter's colour stays. The
+result is blended over the original with the mask's own values, so soft (feathered) masks leave no edge and unmasked
+pixels are kept exactly. Everything is estimated at the working size (:mod:`~eei_core.internal.frame`) and brought
+back to full size.
 """
 
 from __future__ import annotations
