@@ -125,6 +125,10 @@ class Frontend:
         """``app.loadGraphData`` with the frontend's own missing-node check; the caller inspects the graph."""
         self.js("async (wf) => { await app.loadGraphData(wf, true, true, 'test'); }", workflow)
 
+    def settle(self) -> None:
+        """Wait two animation frames: a loaded workflow's saved view is applied and its nodes have their final sizes."""
+        self.js("() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
+
     def missing_node_types(self) -> list[str]:
         """Types of nodes in the graph that the frontend has no definition for (what its missing-node dialog lists).
 

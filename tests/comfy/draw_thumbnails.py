@@ -38,7 +38,7 @@ def main() -> int:
             front.hide_canvas_overlays()
             for path in sorted(WORKFLOWS_DIR.glob("*.json")):
                 front.load_workflow(json.loads(path.read_text()))
-                front.js("() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
+                front.settle()
                 boxes = list(front.graph_item_rects().values())
                 left = max(canvas.left, min(b.left for b in boxes) - MARGIN)
                 top = max(canvas.top, min(b.top for b in boxes) - MARGIN)

@@ -102,8 +102,7 @@ def test_workflows_open_with_every_node_in_view(browser, comfy_server):
         problems = []
         for name in WORKFLOWS:
             front.load_workflow(load(name))
-            # The saved view is applied at load; wait two frames so nodes have their final sizes.
-            front.js("() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
+            front.settle()
             if front.js("app.canvas.low_quality"):
                 problems.append(f"{name}: zoom {front.js('app.canvas.ds.scale')} is too small for text to be drawn")
             for item, box in front.graph_item_rects().items():

@@ -175,7 +175,8 @@ def test_a_strong_cast_fading_on_white_foam_is_not_new_content():
     g = torch.Generator().manual_seed(3)
     waves = masked_blur(torch.rand(1, 1, h, w, generator=g), torch.ones(1, 1, h, w), 1.5)
     luma = (0.45 + 0.6 * (waves - waves.mean()) / waves.std() * 0.15).clamp(0, 1)
-    foam = (masked_blur(torch.rand(1, 1, h, w, generator=g), torch.ones(1, 1, h, w), 2.0) > 0.6).float()  # about 1% of the pixels
+    # about 1% of the pixels
+    foam = (masked_blur(torch.rand(1, 1, h, w, generator=g), torch.ones(1, 1, h, w), 2.0) > 0.6).float()
     luma = torch.where(foam > 0, torch.full_like(luma, 0.97), luma)
     truth = torch.zeros(1, 2, h, w) + torch.tensor([0.01, -0.005]).view(1, 2, 1, 1)  # nearly gray water
     mask = rect_hole(h, w, 24, 32, 48, 64)
