@@ -277,6 +277,9 @@ def _recolorize_item(
                                                        small_reference)
             chroma = apply_fusion(full_chroma, angle, frame.enlarge(correction))
         fused = fit_to_gamut(full_luma, chroma)
+        del chroma
+    # Full-size buffers not needed past here (200 MB for the three at 4096x4096): the seam's are made next.
+    del full_luma, full_chroma
     if state is not None:
         fused = state.follower.steady(fused, frame.crop(changed), frame.scale)
     if has_original:
