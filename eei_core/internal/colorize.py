@@ -746,10 +746,11 @@ def internal_colorize(
         mono_crop, known_crop = frame.crop(m), 1.0 - frame.crop(k)
         if keep_luminance:
             _, chroma = luma_chroma(estimate.rgb)
-            chroma = upsample_guided(chroma, mono_crop, luma_chroma(frame.crop(c))[1], known_crop)
+            chroma = upsample_guided(chroma, mono_crop, luma_chroma(frame.crop(c))[1], known_crop,
+                                     cancel=counter.cancel)
             raw = fit_to_gamut(mono_crop, chroma)
         else:
-            raw = upsample_guided(estimate.rgb, mono_crop, frame.crop(c), known_crop)
+            raw = upsample_guided(estimate.rgb, mono_crop, frame.crop(c), known_crop, cancel=counter.cancel)
         raw = raw.clamp(0.0, 1.0)
         if follower is not None:
             raw = follower.steady(raw, frame.crop(k), frame.scale)

@@ -7,9 +7,11 @@ hole need), shrunk so that its longer side is at most ``max_side`` (the *working
 brought back to full size by guided upsampling (:func:`upsample_guided`): the local linear model
 ``chroma = a * Y + b`` of the guided filter (He, Sun & Tang 2013) is fitted at the working size and applied to the
 full-resolution luminance ``Y`` (the fast guided filter of He & Sun 2015), so chroma edges follow the full-resolution
-luminance edges. What the upsampling misses at the hole's border, the full-resolution known chroma there gives back
-(the residual at the border is carried a few working pixels into the hole), so the seam stays invisible. Luminance is
-never resampled, and known pixels are never touched.
+luminance edges. What the upsampling misses at the hole's border (chroma detail finer than a working pixel), the
+full-resolution known chroma there gives back: its residual is carried into the hole by the colour propagation itself
+(:func:`~eei_core.internal.propagate.propagate`) at full resolution, over a band of :data:`BORDER_BAND` pixels along
+the border, so the seam stays invisible and thin structures that cross it keep their colour. Luminance is never
+resampled, and known pixels are never touched.
 """
 
 from __future__ import annotations
@@ -20,8 +22,10 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from ..shared.filters import gaussian_blur
+from ..shared.masks import grow_mask
+from ..shared.progress import CancelFn
 from ..shared.pyramid import downsample_image, downsample_mask
+from .propagate import propagate
 
 #: Default longer side of the working size, in pixels.
 DEFAULT_MAX_SIDE = 512
@@ -33,6 +37,10 @@ MIN_CONTEXT = 64
 #: a window whose luminance varies less than ``sqrt(eps)`` gets the window's mean chroma rather than a slope.
 GUIDED_RADIUS = 1
 GUIDED_EPS = 1e-4
+#: Width in full-resolution pixels of the band along the hole's border where the upsampling's residual at the known
+#: pixels is propagated into the hole. On the tune half of the native-size photos (free-form holes) the hole PSNR
+#: rose with the band up to 16 pixels (+0.08 dB over 8, nothing more at 32, which costs twice as much).
+BORDER_BAND = 16
 
 
 @dataclass(frozen=True)
@@ -139,6 +147,7 @@ def upsample_guided(
     known: torch.Tensor | None = None,
     radius: int = GUIDED_RADIUS,
     eps: float = GUIDED_EPS,
+    cancel: CancelFn | None = None,
 ) -> torch.Tensor:
     """Bring a working-size estimate to full size along the full-resolution luminance (fast guided upsampling).
 
@@ -146,14 +155,17 @@ def upsample_guided(
     (the guided filter), with the guide's statistics taken from the full-resolution guide (its variance inside a
     working pixel counts, so texture finer than a working pixel still gets its slope); ``a`` and ``b`` are averaged
     over windows, brought to full size bilinearly, and applied to the full-resolution guide. Where ``known`` is given,
-    the estimate's error at the known pixels around the hole (``known_values`` minus the upsampled values) is carried
-    into the hole over about one working pixel and a half, so the hole joins its border without a step.
+    the estimate's error at the known pixels around the hole (``known_values`` minus the upsampled values: the detail
+    finer than a working pixel) is carried into the hole by edge-aware propagation along the full-resolution guide,
+    over a band of ``border_band`` pixels (:data:`BORDER_BAND`), fading to nothing at the band's inner edge: the hole
+    joins its border without a step, and a thin coloured structure that crosses the border keeps its colour.
 
     Args:
         values: ``[1, C, h, w]`` at the working size (chroma, or RGB).
         guide: ``[1, 1, H, W]`` full-resolution luminance in 0..1; ``H >= h``, ``W >= w``.
         known_values: ``[1, C, H, W]``, the true values where ``known`` is 1.
         known: ``[1, 1, H, W]``, 1 = known pixel.
+        cancel: checked by the border's propagation.
 
     Returns:
         ``[1, C, H, W]``. Known pixels are not replaced (the caller composites).
@@ -182,13 +194,37 @@ def upsample_guided(
     out = F.interpolate(box_blur(offset, k, "replicate"), size=size, mode="bilinear", align_corners=False)
     out = out.addcmul_(slope, guide)
     if known is not None and known_values is not None:
-        out = out + _border_correction(known_values - out, known, max(size[0] / small[0], size[1] / small[1]))
+        out = out + border_detail(known_values - out, guide, known, cancel=cancel)
     return out
 
 
-def _border_correction(error: torch.Tensor, known: torch.Tensor, scale: float) -> torch.Tensor:
-    """The error at known pixels, spread by a normalised Gaussian of ``1.5 * scale`` pixels and faded where less than
-    half of the Gaussian's weight is known, so it reaches about one working pixel and a half into the hole."""
-    sigma = 1.5 * scale
-    weight = gaussian_blur(known, sigma)
-    return gaussian_blur(error * known, sigma) / weight.clamp(min=0.5)
+def border_detail(
+    error: torch.Tensor, guide: torch.Tensor, known: torch.Tensor, band: int = BORDER_BAND, cancel: CancelFn | None = None
+) -> torch.Tensor:
+    """``error`` at the known pixels, carried into the hole over a band of ``band`` pixels along its border.
+
+    The band's pixels are solved by the colour propagation along ``guide`` (Levin et al.'s system, as the working-size
+    prior), with the known pixels fixed to ``error`` and the rest of the hole fixed to 0: near the border the fine
+    detail follows the luminance into the hole; deeper in, the working-size estimate stands alone.
+
+    Args:
+        error: ``[1, C, H, W]``, read where ``known`` is 1.
+        guide: ``[1, 1, H, W]`` full-resolution luminance in 0..1.
+        known: ``[1, 1, H, W]``, 1 = known pixel.
+
+    Returns:
+        ``[1, C, H, W]``: ``error`` at known pixels, the carried values in the band, 0 elsewhere.
+
+    Example:
+        >>> guide = torch.zeros(1, 1, 8, 40); guide[..., 3:5, :] = 1.0  # a bright line crossing the border
+        >>> known = torch.zeros(1, 1, 8, 40); known[..., :20] = 1.0
+        >>> err = 0.1 * guide                                            # its colour, missed by the upsampling
+        >>> carried = border_detail(err, guide, known, band=16)
+        >>> round(float(carried[0, 0, 4, 24]), 2), round(float(carried[0, 0, 0, 24]), 2), float(carried[0, 0, 4, 38])
+        (0.07, 0.0, 0.0)
+    """
+    known = (known > 0.5).to(error.dtype)
+    band_pixels = grow_mask(known, band) * (1.0 - known)
+    if float(band_pixels.max()) <= 0.0:
+        return error * known
+    return propagate(guide, error * known, 1.0 - band_pixels, cancel=cancel)

@@ -239,6 +239,25 @@ def _has_scipy() -> bool:
     return True
 
 
+def _affinities_at(luma: "np.ndarray", ry: "np.ndarray", rx: "np.ndarray") -> "np.ndarray":
+    """:func:`affinities` of the pixels ``(ry, rx)`` of ``luma`` (``[H, W]``, float64) alone: ``[8, n]``."""
+    import numpy as np
+
+    h, w = luma.shape
+    padded = np.pad(luma, 1)
+    centre = luma[ry, rx]
+    values = np.stack([padded[ry + 1 + dy, rx + 1 + dx] for dy, dx in _OFFSETS])
+    inside = np.stack([(ry + dy >= 0) & (ry + dy < h) & (rx + dx >= 0) & (rx + dx < w) for dy, dx in _OFFSETS])
+    count = 1.0 + inside.sum(axis=0)
+    mean = (centre + (values * inside).sum(axis=0)) / count
+    var = ((centre - mean) ** 2 + ((values - mean) ** 2 * inside).sum(axis=0)) / count
+    diff2 = np.where(inside, (values - centre) ** 2, np.inf)
+    closest = diff2.min(axis=0)
+    sigma2 = np.maximum(VARIANCE_SCALE * var, closest / -math.log(MIN_NEIGHBOUR_WEIGHT)).clip(min=MIN_SIGMA2)
+    weights = np.exp(-diff2 / sigma2)
+    return weights / weights.sum(axis=0)
+
+
 def _solve_exact(luma: torch.Tensor, values: torch.Tensor, known: torch.Tensor) -> torch.Tensor:
     """Sparse LU solve of the unknown pixels of one image (``[1, C, h, w]``); known pixels are eliminated
     (``(I - W_uu) x_u = W_uk x_k``), so the system has one row per unknown pixel."""
@@ -246,12 +265,13 @@ def _solve_exact(luma: torch.Tensor, values: torch.Tensor, known: torch.Tensor) 
     import scipy.sparse as sp
     import scipy.sparse.linalg as spla
 
-    weights = affinities(luma.detach().double())[0].cpu().numpy()
     unknown = known[0, 0].cpu().numpy() < 0.5
     given = (values[0] * known[0]).detach().double().cpu().numpy()
     h, w = unknown.shape
     ry, rx = np.nonzero(unknown)
     n = ry.size
+    # Only the unknown pixels' rows are needed: a thin band or a small hole in a large box costs its own pixels.
+    weights = _affinities_at(luma[0, 0].detach().double().cpu().numpy(), ry, rx)
     index = np.full((h, w), -1, np.int64)
     index[ry, rx] = np.arange(n)
     # A region whose links to every known pixel underflow to 0 would make the system singular; a pull of
@@ -263,7 +283,7 @@ def _solve_exact(luma: torch.Tensor, values: torch.Tensor, known: torch.Tensor) 
         sy, sx = ry + dy, rx + dx
         inside = (sy >= 0) & (sy < h) & (sx >= 0) & (sx < w)
         row, sy, sx = np.nonzero(inside)[0], sy[inside], sx[inside]
-        weight = weights[k, ry[row], rx[row]]
+        weight = weights[k, row]
         to_unknown = unknown[sy, sx]
         rows.append(row[to_unknown])
         cols.append(index[sy[to_unknown], sx[to_unknown]])

@@ -255,7 +255,8 @@ def _recolorize_item(
         predicted = luma_chroma(fit_to_gamut(luma, luma_chroma(estimate.rgb)[1]))[1]
         if mode == "replace":
             known = 1.0 - frame.crop(hole)
-            chroma = upsample_guided(predicted, full_luma, luma_chroma(frame.crop(reference))[1], known)
+            chroma = upsample_guided(predicted, full_luma, luma_chroma(frame.crop(reference))[1], known,
+                                     cancel=counter.cancel)
         else:
             _, reference_chroma = luma_chroma(small_reference)
             # Measured on every frame (a few propagations at the working size): how far the propagation may be off

@@ -110,6 +110,35 @@ def test_the_border_correction_joins_the_hole_to_its_border():
 
     edge = rect_hole(256, 256, 64, 64, 128, 2)  # the first two columns inside the hole
     deep = rect_hole(256, 256, 100, 100, 56, 56)
-    # measured: 0.049 -> 0.003 at the edge; deep inside the estimate is left as it is (0.050)
-    assert bias(plain, edge) > 0.045 and abs(bias(corrected, edge)) < 0.01
+    # measured: 0.049 -> 0.011 at the edge (the correction fades over the 16-pixel band); deep inside the estimate is
+    # left as it is (0.050)
+    assert bias(plain, edge) > 0.045 and abs(bias(corrected, edge)) < 0.015
     assert abs(bias(corrected, deep) - bias(plain, deep)) < 1e-3
+
+
+def test_a_thin_line_crossing_the_border_keeps_its_colour_in_the_hole():
+    # A bright line two pixels thick, coloured, on a faintly textured background: at a working size four times smaller
+    # its colour is half lost. The known line at the border gives it back, along the line and not beside it.
+    g = torch.Generator().manual_seed(0)
+    line = torch.zeros(1, 1, 128, 256)
+    line[..., 61:63, :] = 1.0
+    luma = 0.4 + 0.02 * torch.rand(1, 1, 128, 256, generator=g) + 0.4 * line
+    chroma = torch.cat([0.15 * line, -0.1 * line], dim=1)
+    hole = torch.zeros(1, 1, 128, 256)
+    hole[..., 128:] = 1.0
+    small = F.interpolate(chroma, size=(32, 64), mode="area")
+    plain = upsample_guided(small, luma)
+    carried = upsample_guided(small, luma, chroma, 1 - hole)
+    on_line = torch.zeros_like(hole)
+    on_line[..., 61:63, 132:140] = 1.0  # 4 to 12 pixels into the hole
+    beside = torch.zeros_like(hole)
+    beside[..., 50:56, 132:140] = 1.0
+
+    def error(out: torch.Tensor, region: torch.Tensor) -> float:
+        return float(((out - chroma).abs() * region).sum() / region.sum() / 2)
+
+    # measured: 0.065 without the known border, 0.034 with it (the Gaussian spread used before: 0.065); beside the
+    # line nothing changes
+    assert error(plain, on_line) > 0.05
+    assert error(carried, on_line) < 0.6 * error(plain, on_line)
+    assert error(carried, beside) < error(plain, beside) + 2e-3

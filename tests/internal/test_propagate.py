@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from eei_core.internal.propagate import affinities, propagate
+from eei_core.internal.propagate import _affinities_at, affinities, propagate
 from eei_core.shared.color import luma_chroma
 from eei_core.shared.masks import mask_in_ratio_band
 from tests.conftest import skimage_photo
@@ -15,6 +15,17 @@ def test_affinities_are_normalised_and_respect_edges():
     assert torch.allclose(w.sum(dim=1), torch.ones(1, 6, 6))
     # Pixel (2, 2) is left of the edge: its right neighbour (offset (0, 1) = index 4) is across it.
     assert w[0, 4, 2, 2] < 0.01 and w[0, 3, 2, 2] > 0.15
+
+
+def test_the_exact_solve_weighs_its_unknown_pixels_as_the_whole_image_would():
+    # The exact solve computes affinities at the unknown pixels only; at every pixel (borders and corners included,
+    # and a flat patch where the floor applies) they must be the whole image's.
+    g = torch.Generator().manual_seed(0)
+    luma = torch.rand(1, 1, 23, 31, generator=g, dtype=torch.float64)
+    luma[..., 5:9, 5:12] = 0.3
+    ry, rx = np.nonzero(np.ones((23, 31), dtype=bool))
+    whole = affinities(luma)[0].numpy()[:, ry, rx]
+    assert np.abs(_affinities_at(luma[0, 0].numpy(), ry, rx) - whole).max() < 1e-12
 
 
 def test_colour_stops_at_a_luminance_edge():

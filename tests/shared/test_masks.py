@@ -9,7 +9,7 @@ import torch
 
 from eei_core.shared import masks
 from eei_core.shared.errors import EEIInputError
-from eei_core.shared.masks import free_form_mask, mask_in_ratio_band, rectangle_mask
+from eei_core.shared.masks import free_form_mask, grow_mask, mask_in_ratio_band, rectangle_mask
 
 
 def _gen(seed: int) -> torch.Generator:
@@ -103,3 +103,15 @@ def test_ratio_band_errors() -> None:
     # A 2x2 image has ratios 0, .25, .5, ...: the band 0.3..0.4 cannot be met.
     with pytest.raises(EEIInputError, match="widen the band"):
         mask_in_ratio_band(2, 2, 0.3, 0.4, _gen(0), max_strokes=50)
+
+
+def test_grow_mask_is_a_square_dilation() -> None:
+    mask = torch.zeros(2, 1, 40, 50)
+    mask[0, 0, 10, 20] = 1.0
+    mask[1, 0, 0, 49] = 1.0
+    grown = grow_mask(mask, 3)
+    assert int(grown[0].sum()) == 49 and float(grown[0, 0, 7:14, 17:24].min()) == 1.0
+    assert int(grown[1].sum()) == 16 and float(grown[1, 0, 0:4, 46:50].min()) == 1.0
+    assert torch.equal(grow_mask(mask, 0), mask)
+    with pytest.raises(EEIInputError, match="mask_grow must be >= 0"):
+        grow_mask(mask, -1)
