@@ -157,7 +157,7 @@ def upsample_guided(
     over windows, brought to full size bilinearly, and applied to the full-resolution guide. Where ``known`` is given,
     the estimate's error at the known pixels around the hole (``known_values`` minus the upsampled values: the detail
     finer than a working pixel) is carried into the hole by edge-aware propagation along the full-resolution guide,
-    over a band of ``border_band`` pixels (:data:`BORDER_BAND`), fading to nothing at the band's inner edge: the hole
+    over a band of :data:`BORDER_BAND` pixels (:func:`border_detail`), fading to nothing at the band's inner edge: the hole
     joins its border without a step, and a thin coloured structure that crosses the border keeps its colour.
 
     Args:
@@ -225,6 +225,4 @@ def border_detail(
     """
     known = (known > 0.5).to(error.dtype)
     band_pixels = grow_mask(known, band) * (1.0 - known)
-    if float(band_pixels.max()) <= 0.0:
-        return error * known
     return propagate(guide, error * known, 1.0 - band_pixels, cancel=cancel)

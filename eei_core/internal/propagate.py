@@ -64,12 +64,17 @@ def affinities(luma: torch.Tensor) -> torch.Tensor:
         >>> bool(torch.allclose(w.sum(dim=1), torch.ones(1, 5, 6)))
         True
     """
-    inside = _neighbours(torch.ones_like(luma))
-    values = _neighbours(luma)
-    count = 1.0 + sum(inside)
-    mean = (luma + sum(v * m for v, m in zip(values, inside))) / count
-    var = ((luma - mean) ** 2 + sum(((v - mean) ** 2) * m for v, m in zip(values, inside))) / count
-    diff2 = torch.cat([torch.where(m > 0, (v - luma) ** 2, torch.full_like(v, math.inf)) for v, m in zip(values, inside)], 1)
+    inside = torch.cat(_neighbours(torch.ones_like(luma)), dim=1)
+    return _weights(luma, torch.cat(_neighbours(luma), dim=1), inside)
+
+
+def _weights(centre: torch.Tensor, values: torch.Tensor, inside: torch.Tensor) -> torch.Tensor:
+    """The normalised weights of Levin's kernel from each pixel's luminance ``centre`` (``[B, 1, ...]``), its 8
+    neighbours' (``values``, ``[B, 8, ...]``) and whether each neighbour lies in the image (``inside``, 1 or 0)."""
+    count = 1.0 + inside.sum(dim=1, keepdim=True)
+    mean = (centre + (values * inside).sum(dim=1, keepdim=True)) / count
+    var = ((centre - mean) ** 2 + ((values - mean) ** 2 * inside).sum(dim=1, keepdim=True)) / count
+    diff2 = torch.where(inside > 0, (values - centre) ** 2, torch.full_like(values, math.inf))
     closest = diff2.amin(dim=1, keepdim=True)
     sigma2 = torch.maximum(VARIANCE_SCALE * var, closest / -math.log(MIN_NEIGHBOUR_WEIGHT)).clamp(min=MIN_SIGMA2)
     weights = torch.exp(-diff2 / sigma2)
@@ -239,23 +244,13 @@ def _has_scipy() -> bool:
     return True
 
 
-def _affinities_at(luma: "np.ndarray", ry: "np.ndarray", rx: "np.ndarray") -> "np.ndarray":
-    """:func:`affinities` of the pixels ``(ry, rx)`` of ``luma`` (``[H, W]``, float64) alone: ``[8, n]``."""
-    import numpy as np
-
+def _affinities_at(luma: torch.Tensor, ry: torch.Tensor, rx: torch.Tensor) -> torch.Tensor:
+    """:func:`affinities` of the pixels ``(ry, rx)`` of ``luma`` (``[H, W]``) alone: ``[8, n]``."""
     h, w = luma.shape
-    padded = np.pad(luma, 1)
-    centre = luma[ry, rx]
-    values = np.stack([padded[ry + 1 + dy, rx + 1 + dx] for dy, dx in _OFFSETS])
-    inside = np.stack([(ry + dy >= 0) & (ry + dy < h) & (rx + dx >= 0) & (rx + dx < w) for dy, dx in _OFFSETS])
-    count = 1.0 + inside.sum(axis=0)
-    mean = (centre + (values * inside).sum(axis=0)) / count
-    var = ((centre - mean) ** 2 + ((values - mean) ** 2 * inside).sum(axis=0)) / count
-    diff2 = np.where(inside, (values - centre) ** 2, np.inf)
-    closest = diff2.min(axis=0)
-    sigma2 = np.maximum(VARIANCE_SCALE * var, closest / -math.log(MIN_NEIGHBOUR_WEIGHT)).clip(min=MIN_SIGMA2)
-    weights = np.exp(-diff2 / sigma2)
-    return weights / weights.sum(axis=0)
+    padded = F.pad(luma, (1, 1, 1, 1))
+    values = torch.stack([padded[ry + 1 + dy, rx + 1 + dx] for dy, dx in _OFFSETS])
+    inside = torch.stack([(ry + dy >= 0) & (ry + dy < h) & (rx + dx >= 0) & (rx + dx < w) for dy, dx in _OFFSETS])
+    return _weights(luma[ry, rx][None, None], values[None], inside[None].to(luma.dtype))[0]
 
 
 def _solve_exact(luma: torch.Tensor, values: torch.Tensor, known: torch.Tensor) -> torch.Tensor:
@@ -271,7 +266,7 @@ def _solve_exact(luma: torch.Tensor, values: torch.Tensor, known: torch.Tensor) 
     ry, rx = np.nonzero(unknown)
     n = ry.size
     # Only the unknown pixels' rows are needed: a thin band or a small hole in a large box costs its own pixels.
-    weights = _affinities_at(luma[0, 0].detach().double().cpu().numpy(), ry, rx)
+    weights = _affinities_at(luma[0, 0].detach().double().cpu(), torch.from_numpy(ry), torch.from_numpy(rx)).numpy()
     index = np.full((h, w), -1, np.int64)
     index[ry, rx] = np.arange(n)
     # A region whose links to every known pixel underflow to 0 would make the system singular; a pull of

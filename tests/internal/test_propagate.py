@@ -23,9 +23,9 @@ def test_the_exact_solve_weighs_its_unknown_pixels_as_the_whole_image_would():
     g = torch.Generator().manual_seed(0)
     luma = torch.rand(1, 1, 23, 31, generator=g, dtype=torch.float64)
     luma[..., 5:9, 5:12] = 0.3
-    ry, rx = np.nonzero(np.ones((23, 31), dtype=bool))
-    whole = affinities(luma)[0].numpy()[:, ry, rx]
-    assert np.abs(_affinities_at(luma[0, 0].numpy(), ry, rx) - whole).max() < 1e-12
+    ry, rx = torch.nonzero(torch.ones(23, 31, dtype=torch.bool), as_tuple=True)
+    whole = affinities(luma)[0][:, ry, rx]
+    assert float((_affinities_at(luma[0, 0], ry, rx) - whole).abs().max()) < 1e-12
 
 
 def test_colour_stops_at_a_luminance_edge():
