@@ -22,6 +22,16 @@ stronger than any the mapping draws (on the dev data the inpainter's detail was 
 bleeding, up to 15 times for pasted content) is explained by it only in part, so the correlation is scaled down by
 how far the inpainter's detail exceeds :data:`MAX_GAIN` times the prediction's.
 
+Content draws its colour edges where it draws its luminance edges: an object's outline, its folds, its print (on
+the real SD, SD1.x and Kolors fills the new objects' colour edges lay along their luminance edges, a weighted squared
+cosine of 0.79 to 0.95 on average, :func:`edge_alignment`). A smear of colour does not: dragged along rows or columns
+from the hole's side, its streaks cross the luminance's edges (the ripples of water under vertical streaks of a
+boat's colours: 0.59), and no gray-to-colour mapping draws such a pattern, so its correlation with the prediction is
+low. A window whose colour pattern crosses the luminance's edges is therefore not new content, whatever the
+correlation says; unrelated patterns measure 0.5, so the verdict is phased in between :data:`EDGE_ALIGNMENT`'s two
+values. (A colour pattern on a luminance without edges, an isoluminant print, counts as crossing them: rare in photos
+and in diffusion fills, and the evidence of alien colours below still keeps colours found nowhere else.)
+
 What counts as the inpainter's smooth colour matters as much. A cast is smooth, but not constant: it varies over
 the hole, and a Gaussian of the smoothing scale keeps part of its slope as "detail" (about half of a cast that varies
 over five times that scale), most of all near the hole's edges and corners, where the normalised blur of a ramp is
@@ -48,6 +58,7 @@ colour of the known region count as new, region by region.
 from __future__ import annotations
 
 import torch
+from kornia.filters import spatial_gradient
 from scipy import ndimage
 
 from ..shared.color import CHROMA_RANGE, fit_to_gamut, luma_chroma, rgb_to_lab
@@ -67,6 +78,11 @@ MAX_GAIN = 8.0
 #: Window (Gaussian sigma) of the correlation, as a fraction of the smoothing scale of the fusion (a region, not a
 #: texture: half of it let more bleeding through for less pasted content found).
 WINDOW_FRACTION = 1.0
+#: How well a window's colour edges lie along its luminance edges (:func:`edge_alignment`: 0.5 for unrelated
+#: patterns, 1 for edges that coincide) at or below which its pattern cannot be new content, and at or above which
+#: the correlation alone decides. New objects in the real diffusion fills measured 0.79-0.95 on average, the
+#: familiar parts of the synthetic cases 0.72-0.92; row and column smears of colour 0.59 (set14_coastguard/leak).
+EDGE_ALIGNMENT = (0.6, 0.8)
 #: The inpainter's colour detail (rms, normalised chroma) below which a window has no pattern to compare.
 MIN_DETAIL = 0.01
 #: Pixels along the inside of the hole's edge left out of the pattern: there the inpainter's colour is mixed with the
@@ -100,7 +116,8 @@ def new_content(
         predicted: ``[1, 2, H, W]`` the colorizer's chroma.
         hole: ``[1, 1, H, W]``, 1 = hole.
         smooth_sigma: the fusion's smoothing scale in pixels; colour detail is what a blur of this size leaves.
-        luma: ``[1, 1, H, W]`` the inpainter's luminance, along which the verdict reaches windows without a pattern.
+        luma: ``[1, 1, H, W]`` the inpainter's luminance, along which the verdict reaches windows without a pattern,
+            and whose edges a new object's colour edges follow (:func:`edge_alignment`).
         known_rgb: ``[1, 3, H, W]`` in 0..1, the image whose pixels outside ``hole`` make the known palette
             (:func:`alien_colour`); ``None`` judges by the pattern alone.
 
@@ -114,8 +131,10 @@ def new_content(
         >>> hole = torch.zeros(1, 1, 64, 64); hole[..., 16:48, 16:48] = 1
         >>> float(new_content(texture + 0.2, texture, hole, 8.0, luma)[..., 24:40, 24:40].max())  # a cast
         0.0
-        >>> other = torch.randn(1, 2, 64, 64, generator=g) * 0.1
-        >>> float(new_content(other, texture, hole, 8.0, luma)[..., 24:40, 24:40].min()) > 0.9  # unrelated
+        >>> shape = torch.randn(1, 1, 64, 64, generator=g)   # a new object: its colour follows its own luminance
+        >>> drawn = torch.tensor([0.1, -0.1]).view(1, 2, 1, 1) * shape
+        >>> object_luma = torch.where(hole > 0, 0.5 + 0.2 * shape, luma)
+        >>> float(new_content(drawn, texture, hole, 8.0, object_luma)[..., 24:40, 24:40].min()) > 0.9
         True
     """
     hole = (hole > 0.5).to(inpainter.dtype)
@@ -161,10 +180,45 @@ def _pattern_verdict(
     # Only the inpainter's pattern needs to be there: one the prediction does not draw at all is new (the gain cap).
     patterned = (energy_a >= MIN_DETAIL**2).to(a.dtype) * inner
     new = ((FAMILIAR_CORRELATION - correlation) / (FAMILIAR_CORRELATION - NEW_CORRELATION)).clamp(0.0, 1.0)
+    # A pattern whose colour edges cross the luminance's is none of the content's (see the module's notes).
+    low, high = EDGE_ALIGNMENT
+    new = new * ((edge_alignment(a, luma, inner, window) - low) / (high - low)).clamp(0.0, 1.0)
     # Windows without a pattern take the verdict of their luminance region; outside the hole everything is familiar.
     verdict = (new * patterned).clamp(0.0, 1.0)
     decided = torch.maximum(patterned, 1.0 - hole)
     return propagate(luma, verdict, decided).clamp(0.0, 1.0) * hole
+
+
+def edge_alignment(detail: torch.Tensor, luma: torch.Tensor, weight: torch.Tensor, window: float) -> torch.Tensor:
+    """How well the edges of a colour pattern lie along the luminance's edges, in Gaussian windows.
+
+    The mean squared cosine between the gradient of each chroma channel of ``detail`` and the gradient of ``luma``,
+    weighted by both gradients' strength, over the pixels where ``weight`` is 1: 1 where every colour edge runs along
+    a luminance edge, 0.5 for patterns unrelated to the luminance, 0 where colour edges cross the luminance's at
+    right angles.
+
+    Args:
+        detail: ``[1, C, H, W]`` a colour pattern; luma: ``[1, 1, H, W]``; weight: ``[1, 1, H, W]`` 0/1;
+        window: Gaussian sigma in pixels.
+
+    Returns:
+        ``[1, 1, H, W]`` in 0..1.
+
+    Example:
+        >>> ys, xs = torch.meshgrid(torch.arange(32.0), torch.arange(32.0), indexing="ij")
+        >>> luma = torch.sin(ys / 2).view(1, 1, 32, 32)                  # horizontal ripples
+        >>> everywhere = torch.ones(1, 1, 32, 32)
+        >>> float(edge_alignment(0.1 * luma, luma, everywhere, 4.0)[..., 16, 16]) > 0.99       # a colour that follows
+        True
+        >>> streaks = torch.sin(xs / 2).view(1, 1, 32, 32)               # vertical streaks across the ripples
+        >>> float(edge_alignment(streaks, luma, everywhere, 4.0)[..., 16, 16]) < 0.01
+        True
+    """
+    colour = spatial_gradient(detail, mode="diff")  # [1, C, 2, H, W]
+    light = spatial_gradient(luma, mode="diff")  # [1, 1, 2, H, W]
+    along = (colour * light).sum(dim=2).square().sum(dim=1, keepdim=True)
+    strength = (colour.square().sum(dim=2) * light.square().sum(dim=2)).sum(dim=1, keepdim=True)
+    return masked_blur(along, weight, window) / masked_blur(strength, weight, window).clamp(min=1e-12)
 
 
 def alien_colour(rgb: torch.Tensor, known_rgb: torch.Tensor, hole: torch.Tensor) -> torch.Tensor:
