@@ -16,9 +16,9 @@ from __future__ import annotations
 import math
 
 import torch
-import torch.nn.functional as F
 
 from ..shared.filters import gaussian_blur
+from ..shared.masks import grow_mask
 
 #: Width of the band the correction fades over (Gaussian sigma), as a fraction of the image's longer side.
 BAND_FRACTION = 1.0 / 256.0
@@ -50,7 +50,7 @@ def seam_correction(result: torch.Tensor, original: torch.Tensor, hole: torch.Te
         (0.02, 0.2)
     """
     hole = (hole > 0.5).to(result.dtype)
-    edge = F.max_pool2d(hole, 3, stride=1, padding=1) - hole  # known pixels touching the hole
+    edge = grow_mask(hole, 1) - hole  # known pixels touching the hole
     sigma = max(MIN_BAND, BAND_FRACTION * max(hole.shape[-2:]))
     smooth_mass, smooth_fade = _edge_mass(edge, sigma, distance=0.0)
     detail_mass, detail_fade = _edge_mass(edge, DETAIL_SIGMA, distance=1.0)
