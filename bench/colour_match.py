@@ -13,7 +13,7 @@ Every fix takes the inpainter's output ``image`` ``[1, 3, H, W]`` (0..1) and the
   inpainter's luminance is right).
 - :func:`levin_fix`: Levin et al. 2004 optimization colorization (bench/levin.py) of the hole from the known colours,
   with the inpainter's output as luminance.
-- :func:`recolorize_fix`: RecolorizeAny (eei_core.internal.recolorize).
+- :func:`recolorize_fix`: RecolorizeAny (eei_core.pipelines.recolorize).
 """
 
 from __future__ import annotations
@@ -101,6 +101,6 @@ def levin_fix(image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
 
 def recolorize_fix(image: torch.Tensor, mask: torch.Tensor, config: str = "fast", seed: int = 0) -> torch.Tensor:
     """RecolorizeAny: keep the output's luminance, re-learn the hole's colour from the known pixels."""
-    from eei_core.internal.recolorize import recolorize
+    from eei_core.pipelines.recolorize import recolorize
 
     return recolorize(image, mask, original=image, config=config, seed=seed)

@@ -1,7 +1,7 @@
 """RecolorizeAny fidelity: does re-colouring an inpainter's output bring back the colours the photo had in the hole?
 
 After SD/SDXL/Flux, LaMa or GAN inpainting the hole often carries colours the photo never had (colour bleeding, VAE
-colour shift, seams). This benchmark compares RecolorizeAny (eei_core.internal.recolorize) with the fixes ComfyUI users apply
+colour shift, seams). This benchmark compares RecolorizeAny (eei_core.pipelines.recolorize) with the fixes ComfyUI users apply
 today, on two kinds of cases whose true colours are known:
 
 - ``migan``: real inpainter outputs, the MI-GAN example triples (original photo, hole mask, MI-GAN result) in
@@ -256,7 +256,7 @@ def make_fixes(methods: list[str], seed: int, mask_grow: int | None) -> dict[str
         elif m in RECOLORIZE:
             config = m.split("-", 1)[1]
             if extra:
-                from eei_core.internal.recolorize import recolorize
+                from eei_core.pipelines.recolorize import recolorize
 
                 fixes[m] = functools.partial(_recolorize_with, recolorize, config=config, seed=seed, **extra)
             else:
@@ -524,7 +524,7 @@ def main(argv: list[str] | None = None) -> None:
     if "raw" not in methods:
         methods.insert(0, "raw")  # every delta is measured against it
     notes: list[str] = []
-    if any(m in methods for m in RECOLORIZE) and importlib.util.find_spec("eei_core.internal.recolorize") is None:
+    if any(m in methods for m in RECOLORIZE) and importlib.util.find_spec("eei_core.pipelines.recolorize") is None:
         methods = [m for m in methods if m not in RECOLORIZE]
         notes.append("RecolorizeAny was not run: eei_core/recolorize.py does not exist yet.")
         log.warning(notes[-1])

@@ -91,7 +91,7 @@ def child(method: str, side: int, threads: int, device: str, photo: Path | None,
     base_kb = _rss_kb()
     start = time.perf_counter()
     if method == "recolorize":
-        from eei_core.internal.recolorize import recolorize
+        from eei_core.pipelines.recolorize import recolorize
 
         out = recolorize(bled, mask, original=truth, config="fast", device=dev)
     elif method == "colorize":
@@ -235,7 +235,7 @@ def context_study(args: argparse.Namespace, argv: list[str]) -> str:
     from bench.colorize_quality import DEFAULT_PHOTOS, load_photos
     from bench.split import split_of
     from eei_core.internal.colorize import internal_colorize, with_overrides
-    from eei_core.internal.recolorize import recolorize
+    from eei_core.pipelines.recolorize import recolorize
     from eei_core.shared.color import luma_chroma, rgb_from_luma_chroma, to_mono
     from eei_core.shared.masks import mask_in_ratio_band
     from eei_core.shared.metrics import psnr

@@ -11,7 +11,7 @@ more slowly than the scene, as an object being removed would. Two kinds:
   slowly over time, as a per-frame diffusion decode gives; the original frames are given as ``original``.
 
 Methods: ``independent`` (RecolorizeAny on each frame on its own), ``sequence`` (RecolorizeAny's sequence mode,
-:class:`~eei_core.internal.recolorize.SequenceRecolorizer`: learned on the first frame, reused on the next), ``mkl`` (color-matcher per frame, the hole
+:class:`~eei_core.pipelines.recolorize.SequenceRecolorizer`: learned on the first frame, reused on the next), ``mkl`` (color-matcher per frame, the hole
 matched to the known pixels, as KJNodes' Color Match on video). Metrics: hole PSNR against the photo; flicker = the mean
 absolute frame-to-frame change of the hole's chroma (B - Y, R - Y, in 8-bit levels) at the same scene point, over the
 points in the hole in both frames (the known pan is undone, so the static scene should show no change at all); seconds
@@ -44,7 +44,7 @@ from bench.colour_match import color_matcher_fix
 from bench.corruptions import smooth_colour_field
 from bench.recolorize_fidelity import load_photo
 from bench.split import split_of
-from eei_core.internal.recolorize import SequenceRecolorizer, recolorize
+from eei_core.pipelines.recolorize import SequenceRecolorizer, recolorize
 from eei_core.shared.color import luma_chroma
 from eei_core.shared.masks import free_form_mask
 from eei_core.shared.metrics import psnr

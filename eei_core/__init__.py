@@ -5,7 +5,7 @@ Pure PyTorch; never imports ComfyUI. Tensors are ``[B, C, H, W]`` float in 0..1;
 
 from .internal.colorize import PRESETS, ColorizeConfig, internal_colorize
 from .internal.hints import Hint, hints_to_json, parse_hints, rasterize_hints
-from .internal.recolorize import recolorize
+from .pipelines.recolorize import recolorize
 from .shared.color import luma_chroma, rgb_from_luma_chroma, rgb_to_lab, to_mono
 from .shared.errors import EEICancelled, EEIInputError
 from .shared.pyramid import pyramid_sizes

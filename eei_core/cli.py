@@ -19,7 +19,7 @@ import torch
 
 from .internal.colorize import PRESETS, internal_colorize
 from .internal.hints import parse_hints
-from .internal.recolorize import DEFAULT_MASK_GROW, MODES, SequenceRecolorizer, masks_move_little, recolorize
+from .pipelines.recolorize import DEFAULT_MASK_GROW, MODES, SequenceRecolorizer, masks_move_little, recolorize
 from .shared.checks import check_same_size
 from .shared.errors import EEICancelled, EEIInputError
 from .shared.io import load_gray, load_image, load_mask, save_image
@@ -95,7 +95,7 @@ def list_frames(folder: Path, what: str) -> list[Path]:
 
 def _recolorize_frames(args: argparse.Namespace) -> dict:
     """``eei recolorize`` on a folder of frames: streamed one frame at a time into ``--out`` (a folder), as a
-    sequence (:class:`~eei_core.internal.recolorize.SequenceRecolorizer`) unless the masks jump or ``--sequence off``."""
+    sequence (:class:`~eei_core.pipelines.recolorize.SequenceRecolorizer`) unless the masks jump or ``--sequence off``."""
     from tqdm import tqdm
 
     frames = list_frames(Path(args.image), "--image")

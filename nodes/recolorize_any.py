@@ -5,7 +5,7 @@ from __future__ import annotations
 from comfy_api.latest import io
 
 from ..eei_core.internal.colorize import PRESETS
-from ..eei_core.internal.recolorize import DEFAULT_MASK_GROW, recolorize
+from ..eei_core.pipelines.recolorize import DEFAULT_MASK_GROW, recolorize
 from ..eei_core.shared.errors import EEIInputError
 from . import inputs, runtime
 from .adapter import to_comfy, to_torch

@@ -10,7 +10,7 @@ Two presets share one pyramid of generators G0..GN (coarse to fine, :class:`~eei
 ``fast`` (default)
     Keeps the structure and fixes the failure the paper names (equal grays mapped to different colours, because a
     per-pixel gray->colour mapping has no notion of *where*). Colour is first spread into the hole by edge-aware
-    propagation (:mod:`eei_core.internal.propagate`, the closed-form method of Levin et al. 2004); the generators then learn
+    propagation (:mod:`eei_core.shared.propagate`, the closed-form method of Levin et al. 2004); the generators then learn
     the *correction* to that propagation, predicting chroma only (luminance stays exactly the mono input). To have
     something to learn from, holes are simulated in the known region (copies of the real hole moved elsewhere), the
     propagation is re-run without them, and the generators learn to map (gray, propagated chroma) to the true chroma
@@ -50,7 +50,7 @@ from ..shared.pyramid import auto_levels, downsample_image, downsample_mask, pyr
 from .frame import CONTEXT, DEFAULT_MAX_SIDE, WorkingFrame, plan_frame, upsample_guided
 from .generator import ColorGenerator
 from .hints import Hint, rasterize_hints
-from .propagate import propagate
+from ..shared.propagate import propagate
 from .temporal import FrameFollower, masks_move_little
 
 log = logging.getLogger(__name__)

@@ -9,7 +9,7 @@ brought back to full size by guided upsampling (:func:`upsample_guided`): the lo
 full-resolution luminance ``Y`` (the fast guided filter of He & Sun 2015), so chroma edges follow the full-resolution
 luminance edges. What the upsampling misses at the hole's border (chroma detail finer than a working pixel), the
 full-resolution known chroma there gives back: its residual is carried into the hole by the colour propagation itself
-(:func:`~eei_core.internal.propagate.propagate`) at full resolution, over a band of :data:`BORDER_BAND` pixels along
+(:func:`~eei_core.shared.propagate.propagate`) at full resolution, over a band of :data:`BORDER_BAND` pixels along
 the border, so the seam stays invisible and thin structures that cross it keep their colour. Luminance is never
 resampled, and known pixels are never touched.
 """
@@ -25,7 +25,7 @@ import torch.nn.functional as F
 from ..shared.masks import grow_mask
 from ..shared.progress import CancelFn
 from ..shared.pyramid import downsample_image, downsample_mask
-from .propagate import propagate
+from ..shared.propagate import propagate
 
 #: Default longer side of the working size, in pixels.
 DEFAULT_MAX_SIDE = 512

@@ -206,7 +206,7 @@ def test_unknown_preset():
 
 def test_fast_without_training_is_the_converged_propagation():
     # The prior must be converged on a large hole: 100 solver iterations once left it 4 dB off on a 256x384 photo.
-    from eei_core.internal.propagate import propagate
+    from eei_core.shared.propagate import propagate
     from eei_core.shared.color import fit_to_gamut, luma_chroma
 
     img = skimage_photo("coffee", 128, 192)

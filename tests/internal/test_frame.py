@@ -5,7 +5,7 @@ import torch.nn.functional as F
 
 from eei_core.internal.colorize import internal_colorize, with_overrides
 from eei_core.internal.frame import plan_frame, upsample_guided
-from eei_core.internal.recolorize import recolorize
+from eei_core.pipelines.recolorize import recolorize
 from eei_core.shared.color import luma_chroma, rgb_from_luma_chroma, to_mono
 from eei_core.shared.masks import mask_in_ratio_band
 from tests.conftest import hole_psnr, rect_hole, skimage_photo

@@ -22,8 +22,8 @@ import math
 import torch
 import torch.nn.functional as F
 
-from ..shared.progress import CancelFn, check_cancel
-from ..shared.pyramid import downsample_image, downsample_mask, pyramid_sizes
+from .progress import CancelFn, check_cancel
+from .pyramid import downsample_image, downsample_mask, pyramid_sizes
 
 #: The 8-neighbourhood as (dy, dx) offsets.
 _OFFSETS = [(-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1)]

@@ -8,9 +8,9 @@ import torch
 import torch.nn.functional as F
 
 from eei_core.internal.colorize import with_overrides
-from eei_core.internal.drift import apply_drift, estimate_drift
-from eei_core.internal.new_content import new_content
-from eei_core.internal.recolorize import recolorize
+from eei_core.compose.drift import apply_drift, estimate_drift
+from eei_core.compose.new_content import new_content
+from eei_core.pipelines.recolorize import recolorize
 from eei_core.shared.color import fit_to_gamut, luma_chroma, rgb_from_luma_chroma, rgb_to_lab
 from eei_core.shared.errors import EEIInputError
 from eei_core.shared.filters import masked_blur

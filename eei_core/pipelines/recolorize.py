@@ -8,11 +8,11 @@ Two kinds of fill reach this function, and they need different things:
   internal colorizer (:func:`~eei_core.internal.colorize.colorize_working`). Where the inpainter's own colour agrees
   with that estimate within its measured error it is kept (:mod:`~eei_core.internal.chroma_fusion`);
 - **creative fill** (the user prompted new content): its colours are intended. What is wrong is around it: the VAE
-  round trip's colour drift, in the whole result when it was not composited (:mod:`~eei_core.internal.drift`), and the
+  round trip's colour drift, in the whole result when it was not composited (:mod:`~eei_core.compose.drift`), and the
   seam it leaves against the original.
 
 The drift is corrected first, in every mode (it is the decoder's, not the content's). Then, per region, the evidence
-decides (:mod:`~eei_core.internal.new_content`): where the colour pattern the inpainter drew is the one the image's
+decides (:mod:`~eei_core.compose.new_content`): where the colour pattern the inpainter drew is the one the image's
 gray-to-colour mapping predicts (the hole continues what the photo shows), bleeding is corrected; where it is
 unrelated, or its colours are found nowhere in the known region (a new object), the inpainter's colour stays. The
 result is blended over the original with the mask's own values, so soft (feathered) masks leave no edge and unmasked
@@ -29,6 +29,29 @@ from typing import Literal
 
 import torch
 
+from ..compose.drift import apply_drift, estimate_drift, has_drift
+from ..compose.new_content import new_content
+from ..compose.seam import seam_correction
+from ..internal.chroma_fusion import (
+    HELD_OUT_HOLES,
+    apply_fusion,
+    fusion_correction,
+    prediction_tolerance,
+    smooth_scale,
+)
+from ..internal.colorize import (
+    ColorizeConfig,
+    LearnedCorrection,
+    colorize_working,
+    count_levels,
+    frame_hints,
+    held_out_propagations,
+    per_level,
+    resolve_config,
+)
+from ..internal.frame import WorkingFrame, plan_frame, upsample_guided
+from ..internal.hints import Hint
+from ..internal.temporal import FrameFollower, masks_move_little
 from ..shared.checks import (
     align_to_output,
     batch_item,
@@ -47,30 +70,7 @@ from ..shared.errors import EEIInputError
 from ..shared.filters import masked_blur
 from ..shared.masks import grow_mask
 from ..shared.progress import CancelFn, ProgressFn, StepCounter
-from .chroma_fusion import (
-    HELD_OUT_HOLES,
-    apply_fusion,
-    fusion_correction,
-    prediction_tolerance,
-    smooth_scale,
-)
-from .colorize import (
-    ColorizeConfig,
-    LearnedCorrection,
-    colorize_working,
-    count_levels,
-    frame_hints,
-    held_out_propagations,
-    per_level,
-    resolve_config,
-)
-from .drift import apply_drift, estimate_drift, has_drift
-from .frame import WorkingFrame, plan_frame, upsample_guided
-from .hints import Hint
-from .new_content import new_content
-from .propagate import propagate
-from .seam import seam_correction
-from .temporal import FrameFollower, masks_move_little
+from ..shared.propagate import propagate
 
 log = logging.getLogger(__name__)
 
@@ -304,7 +304,7 @@ def _spare_new_content(
 ) -> tuple[float, torch.Tensor]:
     """The hue turn and smooth correction of the fusion, minus what would recolour new content.
 
-    New content (:func:`~eei_core.internal.new_content.new_content`) keeps the inpainter's smooth colour, region by
+    New content (:func:`~eei_core.compose.new_content.new_content`) keeps the inpainter's smooth colour, region by
     region. It is judged after the hue turn-back, which makes bleeding with a shifted hue familiar again. The turn
     itself is one angle for the whole hole: it is kept when most of the hole is familiar and dropped when most of it is
     new (a turn measured over a new object is a spurious one); turning only the familiar regions would leave a

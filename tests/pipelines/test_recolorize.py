@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from eei_core.internal.colorize import with_overrides
-from eei_core.internal.recolorize import grow_mask, recolorize
+from eei_core.pipelines.recolorize import grow_mask, recolorize
 from eei_core.shared.color import luma_chroma, rgb_from_luma_chroma, to_mono
 from eei_core.shared.errors import EEIInputError
 from tests.conftest import hole_psnr, rect_hole, skimage_photo

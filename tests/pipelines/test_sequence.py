@@ -7,7 +7,7 @@ import torch
 
 from bench.video import flicker, make_sequence
 from eei_core.internal.colorize import internal_colorize
-from eei_core.internal.recolorize import SequenceRecolorizer, recolorize
+from eei_core.pipelines.recolorize import SequenceRecolorizer, recolorize
 from eei_core.internal.temporal import masks_move_little
 from eei_core.shared.color import to_mono
 from eei_core.shared.errors import EEICancelled

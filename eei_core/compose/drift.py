@@ -7,7 +7,7 @@ mask's edge. Outside the hole both the result and the original are known, so the
 windows of about a tenth of the image, ``original ~ a * result + b`` per RGB channel (a local affine colour transform,
 fitted by ridge least squares that pulls ``a`` towards 1, so a window of flat colour gets a shift and no gain). The
 coefficients are smooth fields; they are carried into the hole by the edge-aware propagation
-(:mod:`~eei_core.internal.propagate`), so the sky's transform fills the sky's part of the hole and the forest's the
+(:mod:`~eei_core.shared.propagate`), so the sky's transform fills the sky's part of the hole and the forest's the
 forest's. Applied to the whole result, the transform takes the drift out of the hole's new content too: it is the
 same decoder that drew it.
 """
@@ -18,7 +18,7 @@ import torch
 
 from ..shared.filters import gaussian_blur
 from ..shared.progress import CancelFn
-from .propagate import propagate
+from ..shared.propagate import propagate
 
 #: Window of the local fit (Gaussian sigma) as a fraction of the image's longer side.
 WINDOW_FRACTION = 1.0 / 12.0

@@ -64,7 +64,7 @@ from scipy import ndimage
 from ..shared.color import CHROMA_RANGE, fit_to_gamut, luma_chroma, rgb_to_lab
 from ..shared.filters import masked_blur, masked_linear_blur
 from ..shared.masks import grow_mask
-from .propagate import propagate
+from ..shared.propagate import propagate
 
 #: Correlation of the two colour patterns at or below which a window is new content, and at or above which it is
 #: familiar; in between the two are blended. Chosen on the tune half of the dev photos at 256x384 (synthetic hue,

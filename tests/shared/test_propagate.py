@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from eei_core.internal.propagate import _affinities_at, affinities, propagate
+from eei_core.shared.propagate import _affinities_at, affinities, propagate
 from eei_core.shared.color import luma_chroma
 from eei_core.shared.masks import mask_in_ratio_band
 from tests.conftest import skimage_photo
