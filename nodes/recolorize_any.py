@@ -49,9 +49,10 @@ class RecolorizeAny(io.ComfyNode):
                 inputs.levels(),
                 inputs.seed(),
                 io.Combo.Input("mode", options=list(MODES), default="auto", optional=True,
-                               tooltip="auto: decides per region. Where the hole continues what the photo shows, "
-                               "colour bleeding is removed; where the inpainter drew something new (the object you "
-                               "prompted), its colours are kept. restore: object removal / hole filling: the whole "
+                               tooltip="auto: decides per region, and leaves a good result alone. Where the hole "
+                               "surely continues what the photo shows and its colour is surely wrong, colour bleeding "
+                               "is removed; where the inpainter drew something new (the object you prompted), or the "
+                               "evidence is weak, its colours are kept. restore: object removal / hole filling: the whole "
                                "hole should look like the rest of the photo (if auto leaves a patch of odd colour "
                                "after removing an object, use restore). keep new content: only the colour drift "
                                "and the seam are fixed. replace: every hole pixel gets the colour learned from the "

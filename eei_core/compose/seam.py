@@ -5,10 +5,19 @@ the inpainter re-drew the pixels along the edge (VAEEncodeForInpaint grows the m
 so its side of the edge does not continue the photo's. The inpainter's own full decode has no such step, because there
 both sides are its own. So the mismatch is measured where it is visible, on the known pixels along the hole's edge
 (original minus result), and added to the hole, in the manner of seamless cloning (Perez et al. 2003) but by
-normalised convolution rather than a Poisson solve, since only the band along the edge matters. Two parts: its
-smooth part (a brightness or colour offset along the edge) fades over a band a few pixels wide; its detail (the
-texture the inpainter re-drew along the edge, different pixel by pixel) crosses the edge pixel by pixel and is gone
-two pixels in. The hole's content deeper than the band is left as it is.
+normalised convolution rather than a Poisson solve, since only the band along the edge matters: its smooth part (a
+brightness or colour offset along the edge) fades over a band a few pixels wide; the rest (the texture the inpainter
+re-drew along the edge, different pixel by pixel) ramps across the edge and is gone five pixels in. The
+hole's content deeper than the band is left as it is.
+
+Only what is a seam is carried far. A seam offset is small and the same along a stretch of the edge (the decoder's
+drift, a blend's step); where the two images disagree along the edge because the model drew other content there (an
+object spilling past the mask, clouds moved, texture regenerated), carrying that difference in would paint the
+photo's colours over the new content: a halo on a redrawn sky, a grey fringe on a new object's outline. So each edge
+pixel counts towards the offset by how small its mismatch is (:data:`CONTENT_MISMATCH`), and the offset is carried
+only as far as the mismatch is consistent along the edge (its local mean explains its local mean square,
+:data:`CONSISTENCY`). The rest of the mismatch only ramps across the edge (:data:`CROSSING_SIGMA`): the photo and the
+fill meet without a step, and five pixels in the fill is as the inpainter drew it.
 """
 
 from __future__ import annotations
@@ -24,9 +33,19 @@ from ..shared.masks import grow_mask
 BAND_FRACTION = 1.0 / 256.0
 #: ... and at least this many pixels.
 MIN_BAND = 2.0
-#: Gaussian sigma, in pixels, with which the mismatch's detail crosses the edge: the first hole pixel takes its
-#: neighbours' detail, the second a twentieth of it.
-DETAIL_SIGMA = 0.7
+#: Mismatch (largest over the channels, 0..1 units) from which an edge pixel starts to count less, and beyond which it
+#: does not count: the two images show different content there, not a seam. A decoder's drift and a blend's step
+#: stay within a few levels (ΔE ab 2-6); an object's outline against the photo's background is ten times that.
+CONTENT_MISMATCH = (0.06, 0.12)
+#: How consistent the mismatch along the edge must be for its smooth part to be carried: the share of its local mean
+#: square that its local mean explains (1 for an offset, near 0 for a difference of two textures), at or below which
+#: nothing is carried, and at or above which all of it is.
+CONSISTENCY = (0.3, 0.6)
+#: Gaussian sigma, in pixels, with which the rest of the mismatch (what the inpainter drew differently along the edge:
+#: re-drawn texture, other content) crosses the edge, so the photo and the fill meet in a ramp, not a step: the first
+#: hole pixel takes 88% of its neighbours' difference, the second 61%, the third 32%, the fifth 4%. (1.2 pixels,
+#: 71% / 25% / 4%, left a third of the step of a redrawn sky at the edge of comfyex_anythingv3_woman, tune.)
+CROSSING_SIGMA = 2.0
 
 
 def seam_correction(result: torch.Tensor, original: torch.Tensor, hole: torch.Tensor) -> torch.Tensor:
@@ -43,35 +62,48 @@ def seam_correction(result: torch.Tensor, original: torch.Tensor, hole: torch.Te
         it on the edge, about 60% one band-width in, under 15% two band-widths in); 0 outside the hole.
 
     Example:
-        >>> original = torch.zeros(1, 1, 32, 32); result = torch.full((1, 1, 32, 32), 0.2)
+        >>> original = torch.zeros(1, 1, 32, 32); result = torch.full((1, 1, 32, 32), 0.05)   # an offset
         >>> hole = torch.zeros(1, 1, 32, 32); hole[..., 8:24, 8:24] = 1
         >>> fixed = result + seam_correction(result, original, hole)
-        >>> round(float(fixed[0, 0, 16, 8]), 2), round(float(fixed[0, 0, 16, 16]), 2)  # the edge meets the photo
-        (0.02, 0.2)
+        >>> round(float(fixed[0, 0, 16, 8]), 3), round(float(fixed[0, 0, 16, 16]), 3)  # the edge meets the photo
+        (0.006, 0.05)
+        >>> other = torch.full((1, 1, 32, 32), 0.3)                  # other content: it only ramps across the edge
+        >>> [round(float(v), 2) for v in seam_correction(other, original, hole)[0, 0, 16, 8:13]]
+        [-0.27, -0.18, -0.1, -0.04, -0.01]
     """
     hole = (hole > 0.5).to(result.dtype)
-    edge = grow_mask(hole, 1) - hole  # known pixels touching the hole
+    ring = grow_mask(hole, 1) - hole  # known pixels touching the hole
     sigma = max(MIN_BAND, BAND_FRACTION * max(hole.shape[-2:]))
-    smooth_mass, smooth_fade = _edge_mass(edge, sigma, distance=0.0)
-    detail_mass, detail_fade = _edge_mass(edge, DETAIL_SIGMA, distance=1.0)
-    smooth_fade.mul_(hole)
-    detail_fade.mul_(hole)
+    # Each edge pixel counts by how much its mismatch can be a seam offset (see the module's notes).
+    size = (original - result).abs_().amax(dim=1, keepdim=True)
+    low, high = CONTENT_MISMATCH
+    edge = size.sub_(high).div_(low - high).clamp_(0.0, 1.0).mul_(ring)
+    mass = gaussian_blur(edge, sigma).clamp_(min=1e-6)
+    # Where few edge pixels count, little of the offset is carried: the fade follows their share of the ring.
+    fade = _edge_fade(ring, sigma, 0.0).mul_((mass / gaussian_blur(ring, sigma).clamp_(min=1e-6)).clamp_(max=1.0))
+    ring_mass = gaussian_blur(ring, CROSSING_SIGMA).clamp_(min=1e-6)
+    crossing = _edge_fade(ring, CROSSING_SIGMA, 0.0).mul_(hole)
+    # One channel at a time: at 4096x4096 each full-size temporary of all channels costs 200 MB. First the offset and
+    # how consistent the mismatch is along the edge, then each channel's offset and the rest crossing the edge.
     out = torch.empty_like(result)
-    # One channel at a time: at 4096x4096 each full-size temporary of all channels costs 200 MB.
+    mean_square = torch.zeros_like(hole)
     for c in range(result.shape[1]):
         mismatch = (original[:, c : c + 1] - result[:, c : c + 1]).mul_(edge)
-        smooth = gaussian_blur(mismatch, sigma).div_(smooth_mass)
-        detail = gaussian_blur(mismatch.sub_(smooth * edge), DETAIL_SIGMA).div_(detail_mass)
-        out[:, c : c + 1] = smooth.mul_(smooth_fade).add_(detail.mul_(detail_fade))
+        out[:, c : c + 1] = gaussian_blur(mismatch, sigma).div_(mass)
+        # The edge's weight is squared with the mismatch: a half-counted pixel adds a quarter of its square.
+        mean_square.add_(gaussian_blur(mismatch.square_(), sigma).div_(mass))
+    consistency = out.square().sum(dim=1, keepdim=True).div_(mean_square.clamp_(min=1e-12))
+    low, high = CONSISTENCY
+    fade.mul_(consistency.sub_(low).div_(high - low).clamp_(0.0, 1.0))
+    for c in range(result.shape[1]):
+        offset = out[:, c : c + 1].mul_(fade)  # on the ring too: what of the mismatch the offset already explains
+        rest = (original[:, c : c + 1] - result[:, c : c + 1]).sub_(offset).mul_(ring)
+        offset.mul_(hole).add_(gaussian_blur(rest, CROSSING_SIGMA).div_(ring_mass).mul_(crossing))
     return out
 
 
-def _edge_mass(edge: torch.Tensor, sigma: float, distance: float) -> tuple[torch.Tensor, torch.Tensor]:
-    """The edge's weight under a Gaussian of ``sigma`` (the normaliser of values averaged over the edge, floored to
-    stay finite away from it), and a fade that is 1 at ``distance`` pixels from a straight edge and falls as the
-    Gaussian does beyond."""
-    mass = gaussian_blur(edge, sigma)
-    # A straight edge one pixel wide, blurred, is 1 / (sqrt(2 pi) sigma) on it and that times exp(-d^2 / 2 sigma^2) at d.
+def _edge_fade(edge: torch.Tensor, sigma: float, distance: float) -> torch.Tensor:
+    """1 at ``distance`` pixels from a straight edge one pixel wide, falling as a Gaussian of ``sigma`` does beyond."""
+    # Such an edge, blurred, is 1 / (sqrt(2 pi) sigma) on it and that times exp(-d^2 / 2 sigma^2) at d.
     peak = math.exp(-(distance**2) / (2.0 * sigma**2)) / (math.sqrt(2.0 * math.pi) * sigma)
-    fade = (mass / peak).clamp_(max=1.0)
-    return mass.clamp_(min=1e-6), fade
+    return gaussian_blur(edge, sigma).div_(peak).clamp_(max=1.0)

