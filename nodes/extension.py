@@ -7,6 +7,7 @@ from comfy_api.latest import ComfyExtension, io
 from .color_hint import ColorHint
 from .internal_colorize import InternalColorize
 from .load_mono_model import LoadMonoInpaintModel
+from .merge_edit import MergeEdit
 from .mono_bottleneck_inpaint import MonoBottleneckInpaint
 from .recolorize_any import RecolorizeAny
 from .to_monochrome import ToMonochrome
@@ -17,6 +18,7 @@ NODES: list[type[io.ComfyNode]] = [
     LoadMonoInpaintModel,
     InternalColorize,
     RecolorizeAny,
+    MergeEdit,
     ColorHint,
 ]
 

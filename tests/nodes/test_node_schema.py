@@ -83,8 +83,8 @@ def _define_schema_calls() -> dict[str, ast.Call]:
 
 def test_every_node_builds_its_schema_with_search_aliases():
     calls = _define_schema_calls()
-    assert sorted(calls) == ["color_hint", "internal_colorize", "load_mono_model", "mono_bottleneck_inpaint",
-                             "recolorize_any", "to_monochrome"]
+    assert sorted(calls) == ["color_hint", "internal_colorize", "load_mono_model", "merge_edit",
+                             "mono_bottleneck_inpaint", "recolorize_any", "to_monochrome"]
     for module, call in calls.items():
         assert isinstance(call, ast.Call) and ast.unparse(call.func) == "node_schema", module
         aliases = next((k.value for k in call.keywords if k.arg == "search_aliases"), None)
