@@ -1,4 +1,4 @@
-"""The ``eei`` command: colorize, recolorize, inpaint, train-external and demo.
+"""The ``eei`` command: colorize, recolorize, inpaint, merge-edit, train-external and demo.
 
 Every subcommand shows a progress bar on stderr, prints its output path (or JSON with ``--json``), and exits with
 status 2 and one line on stderr for bad input.
@@ -154,6 +154,10 @@ def _recolorize(args: argparse.Namespace) -> dict:
     return {"output": str(save_image(out, args.out))}
 
 
+#: The panels of the demo's side_by_side.png, left to right, as labelled above them.
+DEMO_PANELS = ("input with hole", "mask", "mono completion", "result", "original")
+
+
 def _demo(args: argparse.Namespace) -> dict:
     from .external.mono_inpaint import complete_mono
 
@@ -171,8 +175,9 @@ def _demo(args: argparse.Namespace) -> dict:
         "mono": save_image(mono, out_dir / "mono.png"),
         "result": save_image(result, out_dir / "result.png"),
     }
-    gray3 = mono.expand(-1, 3, -1, -1)
-    strip = torch.cat([holed, mask.expand(-1, 3, -1, -1), gray3, result, image], dim=3)
+    from .shared.side_by_side import side_by_side
+
+    strip = side_by_side([holed, mask, mono, result, image], list(DEMO_PANELS))
     files["side_by_side"] = save_image(strip, out_dir / "side_by_side.png")
     return {"output": str(out_dir), "files": {k: str(v) for k, v in files.items()}}
 
@@ -236,7 +241,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the output paths and seconds as JSON")
     p.set_defaults(handler=_demo)
 
-    for module in ("cli_inpaint", "external.train_external"):
+    for module in ("cli_inpaint", "cli_merge_edit", "external.train_external"):
         try:
             mod = __import__(f"{__package__}.{module}", fromlist=["add_parser"])
         except ImportError as exc:  # an optional subcommand whose module is missing must not break the others

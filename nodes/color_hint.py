@@ -9,6 +9,11 @@ from . import inputs, sockets
 from .schema import node_schema
 
 
+#: The ui output that holds the node's image for the picker (web/color_hint_picker.js, which shows it). Not "images":
+#: the frontend would add its own preview of those below the picker, in either node renderer.
+PICKER_IMAGES = "eei_picker_images"
+
+
 class ColorHint(io.ComfyNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
@@ -37,4 +42,4 @@ class ColorHint(io.ComfyNode):
     @classmethod
     def execute(cls, image, points: str, radius: int) -> io.NodeOutput:
         hints = parse_hints(points, default_radius=float(radius))
-        return io.NodeOutput(hints, ui=ui.PreviewImage(image[:1], cls=cls))
+        return io.NodeOutput(hints, ui={PICKER_IMAGES: ui.PreviewImage(image[:1], cls=cls).values})

@@ -1,18 +1,28 @@
 // Colour-hint picker for the EEI "ColorHint" node.
 //
-// The node's image (its own preview after a run, or the image of a directly connected Load Image node before one)
-// is drawn inside the node. Click to add a point (its colour is the image colour under the cursor), drag a point to
+// The node's image (the image of its last run, or the image of a directly connected Load Image node before one) is
+// drawn inside the node. Click to add a point (its colour is the image colour under the cursor), drag a point to
 // move it, click a point to change its colour, right-click or shift-click a point to delete it, "Clear" removes all.
 // The points live in the node's `points` STRING widget as JSON ([{"x":0..1,"y":0..1,"color":"#rrggbb"}, ...]), so
 // they are saved with the workflow and sent with the prompt like any widget value; editing the JSON by hand updates
 // the picture.
+//
+// It works the same with either node renderer of the frontend (classic canvas, or "Nodes 2.0", the setting
+// Comfy.VueNodes.Enabled): it draws only into its own DOM widget, takes the run's image from onExecuted and a Load
+// Image's picture from app.nodeOutputs (Nodes 2.0 sets no `imgs` on nodes), and watches the widget and the upstream
+// picture with a timer instead of the canvas's onDrawForeground (which Nodes 2.0 does not call).
 
+import { api } from "../../scripts/api.js";
 import { app } from "../../scripts/app.js";
 
 const NODE_TYPE = "ColorHint";
 const POINTS_WIDGET = "points";
 const RADIUS_WIDGET = "radius";
 const PICKER_WIDGET = "eei_hint_picker";
+// The node's ui output holding its image (nodes/color_hint.py, PICKER_IMAGES): not "images", so that neither renderer
+// adds its own preview of the image below the picker, which shows it.
+const PICKER_IMAGES = "eei_picker_images";
+const WATCH_MS = 200; // how often the picker looks for a changed points text or upstream picture
 const TOOLBAR_HEIGHT = 28;
 const MIN_CANVAS_HEIGHT = 120;
 const POINTS_MAX_HEIGHT = 64;
@@ -69,6 +79,27 @@ function parsePoints(text) {
     return ok ? data : null;
 }
 
+/** The /view URL of an image a node output lists ({filename, subfolder, type}). */
+function viewURL(image) {
+    const params = new URLSearchParams({
+        filename: image.filename ?? "", subfolder: image.subfolder ?? "", type: image.type ?? "output",
+    });
+    return api.apiURL(`/view?${params}`);
+}
+
+/** An <img> of `url`, made once per URL (the picker asks for the same picture on every look). */
+const imageCache = new Map();
+function imageOf(url) {
+    let img = imageCache.get(url);
+    if (!img) {
+        img = new Image();
+        img.src = url;
+        imageCache.set(url, img);
+        if (imageCache.size > 32) imageCache.delete(imageCache.keys().next().value);
+    }
+    return img;
+}
+
 function serializePoints(points) {
     return JSON.stringify(points.map((p) => ({ ...p, x: round4(p.x), y: round4(p.y) })));
 }
@@ -79,7 +110,7 @@ class HintPicker {
         this.points = [];
         this.selected = -1;
         this.lastText = null;
-        this.runImage = null; // the node's preview image from its last run
+        this.runImage = null; // the node's image from its last run
         this.image = null; // what is shown (see refreshSource)
         this.lastColor = "#808080"; // colour for points placed in the hole, where the picture has none
         this.pixels = null; // canvas holding this.image at full size, for colour sampling
@@ -90,6 +121,9 @@ class HintPicker {
         Object.assign(this.root.style, {
             display: "flex", flexDirection: "column", width: "100%", height: "100%", boxSizing: "border-box",
             gap: "4px", fontSize: "12px", color: "var(--input-text, #ddd)",
+            // The node sets the width, never the picker's content (Nodes 2.0 sizes a node to its widgets' content:
+            // the status line would otherwise widen the node past its frame).
+            minWidth: "0", overflow: "hidden", contain: "inline-size",
         });
 
         this.canvas = document.createElement("canvas");
@@ -129,7 +163,9 @@ class HintPicker {
 
         this.status = document.createElement("span");
         this.status.className = "eei-hint-status";
-        Object.assign(this.status.style, { opacity: "0.8", overflow: "hidden", whiteSpace: "nowrap" });
+        Object.assign(this.status.style, {
+            opacity: "0.8", overflow: "hidden", whiteSpace: "nowrap", textOverflow: "ellipsis", minWidth: "0",
+        });
 
         bar.append(this.colorInput, this.clearButton, this.status);
         this.root.append(this.canvas, bar);
@@ -186,26 +222,69 @@ class HintPicker {
     }
 
     // ----- image ----------------------------------------------------------------------------------------------------
-    /** The picture of a Load Image-like node wired straight into `image`, if it shows one. */
+    /**
+     * The picture of a Load Image-like node wired straight into `image`, if it shows one: its `imgs` (classic
+     * renderer) or, else, the first image of its output (app.nodeOutputs, which both renderers keep).
+     */
     upstreamImage() {
         const slot = this.node.inputs?.findIndex((i) => i.name === "image");
         if (slot === undefined || slot < 0) return null;
         const origin = this.node.getInputNode?.(slot);
-        const imgs = origin?.imgs;
-        if (!imgs?.length) return null;
-        const img = imgs[origin.imageIndex ?? 0] ?? imgs[0];
+        if (!origin) return null;
+        let img = origin.imgs?.length ? origin.imgs[origin.imageIndex ?? 0] ?? origin.imgs[0] : null;
+        if (!img) {
+            const shown = app.nodeOutputs?.[String(origin.id)]?.images?.[0];
+            if (shown?.filename) img = imageOf(viewURL(shown));
+        }
         return img?.complete && img.naturalWidth ? img : null;
     }
 
-    setRunImages(imgs) {
-        if (!imgs?.[0]) return;
-        this.runImage = imgs[0];
-        this.refreshSource();
+    /** The node's output after a run (onExecuted): its image, listed under PICKER_IMAGES. */
+    setRunOutput(output) {
+        const shown = output?.[PICKER_IMAGES]?.[0];
+        if (!shown?.filename) return;
+        const img = new Image();
+        img.addEventListener("load", () => {
+            this.runImage = img;
+            this.refreshSource();
+        }, { once: true });
+        img.src = viewURL(shown);
+    }
+
+    /** Looks for a changed points text or upstream picture every WATCH_MS while the node is in a graph. */
+    watch() {
+        this.unwatch();
+        this.timer = setInterval(() => {
+            if (!this.node.graph) return;
+            this.limitPointsBox();
+            this.refreshSource();
+            if (this.syncFromWidget()) this.draw();
+        }, WATCH_MS);
+    }
+
+    /**
+     * Nodes 2.0 shares the node's height between the JSON box and the picture alike (options.getMaxHeight is for the
+     * classic canvas only); keep the box at POINTS_MAX_HEIGHT there too and let the picture take the rest.
+     */
+    limitPointsBox() {
+        const box = this.root.closest(".lg-node")?.querySelector("textarea");
+        if (!box || box.dataset.eeiLimited) return;
+        box.dataset.eeiLimited = "1";
+        box.style.maxHeight = `${POINTS_MAX_HEIGHT}px`;
+        const row = box.closest(".lg-node-widget");
+        if (row) row.style.flex = "0 0 auto";
+        const own = this.root.closest(".lg-node-widget");
+        if (own) own.style.flex = "1 1 auto";
+    }
+
+    unwatch() {
+        if (this.timer) clearInterval(this.timer);
+        this.timer = null;
     }
 
     /**
      * Shows the connected Load Image's picture when there is one (it shows the hole: transparent where the mask
-     * editor painted), else the image of the last run. Called on each frame the node is drawn.
+     * editor painted), else the image of the last run. Called by the watch timer and after a run.
      */
     refreshSource() {
         const img = this.upstreamImage() ?? this.runImage;
@@ -467,14 +546,6 @@ app.registerExtension({
             });
             widget.serialize = false;
 
-            // The frontend would add its own preview of the run's image below the node; the picker shows that image
-            // instead, so the images it loads for this node are handed to the picker.
-            Object.defineProperty(this, "imgs", {
-                configurable: true,
-                get: () => undefined,
-                set: (imgs) => picker.setRunImages(imgs),
-            });
-
             const points = this.widgets?.find((w) => w.name === POINTS_WIDGET);
             if (points?.options) {
                 // The JSON box stays small (it scrolls); the node's space goes to the picture.
@@ -494,14 +565,24 @@ app.registerExtension({
             return result;
         };
 
-        const onDrawForeground = nodeType.prototype.onDrawForeground;
-        nodeType.prototype.onDrawForeground = function () {
-            const r = onDrawForeground?.apply(this, arguments);
-            const picker = this.eeiHintPicker;
-            if (picker) {
-                picker.refreshSource();
-                if (picker.syncFromWidget()) picker.draw();
-            }
+        const onExecuted = nodeType.prototype.onExecuted;
+        nodeType.prototype.onExecuted = function (output) {
+            const r = onExecuted?.apply(this, arguments);
+            this.eeiHintPicker?.setRunOutput(output);
+            return r;
+        };
+
+        const onAdded = nodeType.prototype.onAdded;
+        nodeType.prototype.onAdded = function () {
+            const r = onAdded?.apply(this, arguments);
+            this.eeiHintPicker?.watch();
+            return r;
+        };
+
+        const onRemoved = nodeType.prototype.onRemoved;
+        nodeType.prototype.onRemoved = function () {
+            const r = onRemoved?.apply(this, arguments);
+            this.eeiHintPicker?.unwatch();
             return r;
         };
 

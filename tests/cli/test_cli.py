@@ -9,7 +9,9 @@ import pytest
 import torch
 from PIL import Image
 
+from eei_core.cli import ASSETS, DEMO_PANELS
 from eei_core.shared.io import load_image, save_image
+from eei_core.shared.side_by_side import LABEL_BACKGROUND, LABEL_HEIGHT
 from tests.conftest import hole_psnr, rect_hole, skimage_photo
 
 
@@ -114,4 +116,15 @@ def test_demo_writes_all_images(tmp_path):
     mask = np.asarray(Image.open(tmp_path / "demo" / "mask.png")) > 127
     assert result.shape == (256, 256, 3) and np.array_equal(result[~mask], truth[~mask])
     assert result[mask].mean() < 250  # the white hole has been filled
-    assert Image.open(tmp_path / "demo" / "side_by_side.png").size == (256 * 5, 256)
+    # side_by_side.png: a label strip on top, then input, mask, mono, result and original, each where its label is.
+    sheet = np.asarray(Image.open(tmp_path / "demo" / "side_by_side.png").convert("RGB"))
+    assert sheet.shape == (LABEL_HEIGHT + 256, 256 * 5, 3)
+    panels = [np.asarray(Image.open(tmp_path / "demo" / f"{name}.png").convert("RGB"))
+              for name in ("input", "mask", "mono", "result")]
+    panels.append(np.asarray(Image.open(ASSETS / "astronaut.png").convert("RGB")))
+    for i, panel in enumerate(panels):
+        assert np.array_equal(sheet[LABEL_HEIGHT:, 256 * i:256 * (i + 1)], panel), DEMO_PANELS[i]
+        label = sheet[:LABEL_HEIGHT, 256 * i:256 * (i + 1)]
+        assert (label == LABEL_BACKGROUND).all(axis=2).mean() > 0.8, "the strip is the label background"
+        assert (label.min(axis=2) > 200).sum() > 40, f"no text drawn over panel {i} ({DEMO_PANELS[i]})"
+    assert DEMO_PANELS == ("input with hole", "mask", "mono completion", "result", "original")

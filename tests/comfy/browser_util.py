@@ -2,13 +2,15 @@
 
 Install what this needs with ``bash .ci/install_browser.sh`` (apt ``chromium`` + the ``playwright`` package; never
 ``playwright install``: the tests launch ``/usr/bin/chromium``). Pytest fixtures ``browser`` (one Chromium for the
-test session) and ``frontend`` (a page with the frontend loaded, per test module) are defined here and imported by the test
-modules; they use the ``comfy_server`` fixture of conftest.py.
+test session), ``frontend`` (a page with the frontend loaded, per test module) and ``renderer`` (a test once with the
+classic canvas and once with Nodes 2.0) are defined here and imported by the test modules; they use the ``comfy_server``
+fixture of conftest.py. Screenshots the tests keep as artefacts go to :data:`ARTIFACTS_DIR`.
 """
 
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -24,6 +26,20 @@ VIEWPORT = {"width": 1280, "height": 860}
 WORKFLOW_VIEWPORT = {"width": 1600, "height": 1000}
 #: The frontend loads in 5-10 s on an idle 2-core box; a busy one can take minutes.
 LOAD_TIMEOUT_MS = 240_000
+#: The frontend's two node renderers: the classic LiteGraph canvas, and "Nodes 2.0" (Vue components, one DOM element a
+#: node), chosen by the setting ``Comfy.VueNodes.Enabled``; the value is that setting.
+RENDERERS = {"classic": False, "nodes2": True}
+#: Where the browser tests keep the screenshots they take as artefacts (ignored by git); EEI_ARTIFACTS overrides it.
+ARTIFACTS_DIR = Path(os.environ.get("EEI_ARTIFACTS", Path(__file__).resolve().with_name("artifacts")))
+
+
+def settled(measure, timeout: float = 60.0):
+    """``measure()`` once it is falsy (nothing wrong), or its last value after ``timeout`` seconds: the frontend
+    renders a new node's parts over several frames, which take long on a busy machine."""
+    deadline = time.monotonic() + timeout
+    while (value := measure()) and time.monotonic() < deadline:
+        time.sleep(0.25)
+    return value
 
 
 def browser_missing() -> str | None:
@@ -202,6 +218,57 @@ class Frontend:
         }""")
         return {name: Rect(*box) for name, box in items}
 
+    def use_renderer(self, renderer: str) -> None:
+        """Switch the node renderer (a key of :data:`RENDERERS`) as a user does in the settings, and wait until the
+        canvas uses it. The setting is saved on the server for the default user: switch back when done."""
+        enabled = RENDERERS[renderer]
+        self.js("async (on) => { await app.extensionManager.setting.set('Comfy.VueNodes.Enabled', on); }", enabled)
+        self.wait("LiteGraph.vueNodesMode === arg", arg=enabled)
+
+    def renderer(self) -> str:
+        """The node renderer in use: "classic" or "nodes2"."""
+        return "nodes2" if self.js("() => !!LiteGraph.vueNodesMode") else "classic"
+
+    def node_element_rects(self) -> dict[int, Rect]:
+        """Nodes 2.0: page boxes of the nodes' DOM elements (``[data-node-id]``), by node id."""
+        boxes = self.js("""() => [...document.querySelectorAll('[data-node-id]')].map((e) => {
+            const r = e.getBoundingClientRect();
+            return [Number(e.dataset.nodeId), [r.left, r.top, r.right, r.bottom]];
+        })""")
+        return {node_id: Rect(*box) for node_id, box in boxes}
+
+    def nodes_sticking_out(self, tolerance: float = 8) -> list[tuple[int, int]]:
+        """Nodes 2.0: (node id, pixels) of the nodes whose content reaches past their element's right edge by more than
+        ``tolerance`` (the frontend's own output sockets overlap it by 3 px): a widget that outgrew its node."""
+        return [tuple(item) for item in self.js("""(tolerance) => [...document.querySelectorAll('[data-node-id]')]
+            .map((node) => {
+                const right = Math.max(...[...node.querySelectorAll('*')].map((e) => e.getBoundingClientRect().right));
+                return [Number(node.dataset.nodeId), Math.round(right - node.getBoundingClientRect().right)];
+            }).filter(([, over]) => over > tolerance)""", tolerance)]
+
+    def node_rect(self, node_id: int, margin: float = 0) -> Rect:
+        """Page box of node ``node_id`` as the current renderer shows it (its DOM element with Nodes 2.0, its title
+        bar and body on the classic canvas), grown by ``margin`` pixels and clipped to the window."""
+        if self.renderer() == "nodes2":
+            box = self.node_element_rects()[node_id]
+        else:
+            box = next(r for name, r in self.graph_item_rects().items() if name.startswith(f"node {node_id} "))
+        width, height = self.js("() => [window.innerWidth, window.innerHeight]")
+        return Rect(max(0, box.left - margin), max(0, box.top - margin),
+                    min(width, box.right + margin), min(height, box.bottom + margin))
+
+    def artifact(self, name: str, clip: Rect | None = None) -> Path:
+        """Save a screenshot (the window, or the box ``clip``) as ``<ARTIFACTS_DIR>/<name>.png``, kept after the test
+        for a person to look at; returns its path."""
+        path = ARTIFACTS_DIR / f"{name}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        options = {}
+        if clip is not None:
+            options["clip"] = {"x": clip.left, "y": clip.top, "width": clip.right - clip.left,
+                               "height": clip.bottom - clip.top}
+        self.page.screenshot(path=str(path), **options)
+        return path
+
     def screenshot(self, name: str) -> Path | None:
         """Save a screenshot under $EEI_SCREENSHOTS (if set), for looking at what a test saw."""
         folder = os.environ.get("EEI_SCREENSHOTS")
@@ -228,6 +295,16 @@ def open_frontend(browser, server, viewport: dict[str, int] = VIEWPORT) -> Front
     # Start from an empty graph at a known zoom, so positions in the tests map to screen pixels plainly.
     front.js("() => { app.graph.clear(); app.canvas.ds.scale = 1; app.canvas.ds.offset = [0, 0]; }")
     return front
+
+
+@pytest.fixture(params=list(RENDERERS))
+def renderer(request, frontend):
+    """Runs the test once with each node renderer ("classic", "nodes2") on the module's page; back to classic after."""
+    frontend.use_renderer(request.param)
+    try:
+        yield request.param
+    finally:
+        frontend.use_renderer("classic")
 
 
 @pytest.fixture(scope="module")

@@ -133,6 +133,11 @@ class ComfyServer:
             return self.get("/object_info").json()
         return self.get(f"/object_info/{node_class}").json()[node_class]
 
+    def pack_nodes(self, pack: str = PACK_NAME) -> dict[str, dict]:
+        """``/object_info`` entries of the nodes a custom node pack registers (this pack by default), by node id."""
+        return {name: info for name, info in self.object_info().items()
+                if info.get("python_module") == f"custom_nodes.{pack}"}
+
     def queue_prompt(self, prompt: dict, client_id: str | None = None) -> str:
         """POST /prompt; returns the prompt id. Raises :class:`ComfyError` (``details`` = the JSON answer) if the
         server rejects the prompt at validation."""
@@ -183,13 +188,14 @@ class ComfyServer:
         image.load()
         return image
 
-    def output_images(self, entry: dict, node_id: str) -> list[Image.Image]:
-        """The images that node ``node_id`` (SaveImage, PreviewImage or a node with ui images) reported."""
+    def output_images(self, entry: dict, node_id: str, key: str = "images") -> list[Image.Image]:
+        """The images that node ``node_id`` (SaveImage, PreviewImage or a node with ui images) reported under ``key``
+        of its ui output (ColorHint lists its image under its own key, for the picker)."""
         outputs = entry.get("outputs", {})
         if node_id not in outputs:
             raise ComfyError(f"node {node_id} has no outputs; nodes with outputs: {sorted(outputs)}", entry)
         return [self.view(i["filename"], i.get("subfolder", ""), i.get("type", "output"))
-                for i in outputs[node_id].get("images", [])]
+                for i in outputs[node_id].get(key, [])]
 
     def upload_image(self, image: Image.Image | bytes | str | Path, name: str, subfolder: str = "",
                      type: str = "input") -> str:

@@ -160,9 +160,11 @@ def test_color_hint_shows_image_and_steers_the_colour(comfy_server, scene):
     prompt["6"] = {"class_type": "ColorHint", "inputs": {"image": ["3", 0], "points": points, "radius": 3}}
     prompt["4"]["inputs"]["hints"] = ["6", 0]
     entry = comfy_server.run(prompt)
-    # the node shows its input image (the picker places points on it)
-    (shown,) = comfy_server.output_images(entry, "6")
-    assert entry["outputs"]["6"]["images"][0]["type"] == "temp"
+    # the node shows its input image (the picker places points on it), under its own ui key (nodes/color_hint.py
+    # PICKER_IMAGES), not "images", so that the frontend adds no preview of its own below the picker
+    (shown,) = comfy_server.output_images(entry, "6", key="eei_picker_images")
+    assert entry["outputs"]["6"]["eei_picker_images"][0]["type"] == "temp"
+    assert "images" not in entry["outputs"]["6"]
     assert shown.size == (W, H)
     assert np.abs(arr(shown)[~scene["hole"]] - scene["rgb"][~scene["hole"]]).max() <= 1 / 255
     out = arr(comfy_server.output_images(entry, "5")[0])
@@ -219,11 +221,30 @@ def test_recolorize_any_after_a_creative_fill_with_a_soft_mask_and_a_vae_crop(co
     crop = (slice(4, 68), slice(3, 67))
     untouched = mask[crop] == 0
     assert np.abs(out[untouched] - photo[crop][untouched]).max() <= 1.5 / 255  # the original, exactly
+    # The node gives what the library gives on the same (8-bit) arrays, up to the PNG's rounding of the output.
+    def library(decoded_image: np.ndarray) -> np.ndarray:
+        import torch
+
+        from eei_core.pipelines.recolorize import recolorize as recolorize_library
+
+        def t(a: np.ndarray) -> torch.Tensor:
+            return torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32)).permute(2, 0, 1)[None]
+
+        fixed = recolorize_library(t(decoded_image), torch.from_numpy(mask.astype(np.float32))[None, None],
+                                   t(np.round(photo * 255) / 255))
+        return fixed[0].permute(1, 2, 0).numpy()
+
+    decoded_8bit = np.round(decoded * 255) / 255
+    assert np.abs(out - library(decoded_8bit)).max() <= 1.5 / 255
     # the object keeps its green, without the drift (the decoded green is off by up to 0.04; the scene's colours by
-    # far more). measured: 0.021 (0.019 before the inpainter's smooth colour was fitted into the gamut, which lets
-    # a little of the stripes' shading count as a cast's fading)
+    # far more). measured: 0.0149 (library and server alike; on an Intel Xeon the server once gave 0.033 where the
+    # verdict sat on a knife edge, which a quarter of a level of noise moved between 0.009 and 0.126)
     object_colour, drawn_colour = out[core[crop]].mean(0), drawn[crop][core[crop]].mean(0)
-    assert np.abs(object_colour - drawn_colour).max() < 0.025, (object_colour, drawn_colour)
+    assert np.abs(object_colour - drawn_colour).max() < 0.02, (object_colour, drawn_colour)
+    # and no decision sits on a knife edge: a quarter of a level of noise moves the object's colour by a hair
+    noise = np.random.default_rng(0).normal(0.0, 0.25 / 255, decoded_8bit.shape)
+    perturbed = library(np.clip(decoded_8bit + noise, 0, 1))[core[crop]].mean(0)
+    assert np.abs(perturbed - object_colour).max() < 0.004, (perturbed, object_colour)
     # no edge: across the feather the colour ramps; a hard paste at mask > 0.5 steps by the object's full contrast.
     # Steps are taken down the columns, along which the stripes do not vary. measured: 0.14 against 0.70.
     band = (mask[crop] > 0) & (mask[crop] < 1)

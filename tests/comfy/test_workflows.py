@@ -12,7 +12,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from browser_util import WORKFLOW_VIEWPORT, browser, frontend, open_frontend  # noqa: F401  (pytest fixtures)
+from browser_util import (  # noqa: F401  (pytest fixtures)
+    WORKFLOW_VIEWPORT, browser, frontend, open_frontend, renderer)
 from harness import PACK_NAME
 from PIL import Image
 
@@ -21,10 +22,11 @@ WORKFLOWS_DIR = Path(__file__).resolve().parents[2] / "example_workflows"
 WORKFLOWS = sorted(p.stem for p in WORKFLOWS_DIR.glob("*.json"))
 #: Node types the frontend provides itself (no Python class on the server).
 FRONTEND_ONLY = {"Note", "MarkdownNote", "Reroute", "PrimitiveNode"}
-#: Workflows that need model weights (a Stable Diffusion checkpoint) or the user's videos, and so are only loaded, not
-#: run (the frame batch of workflow 6 runs through the server in test_server_nodes.py).
+#: Workflows that need model weights (a Stable Diffusion checkpoint) or the user's videos or editor outputs, and so
+#: are only loaded, not run (the frame batch of workflow 6 runs through the server in test_server_nodes.py, MergeEdit
+#: on an edit pair in test_server_merge_edit.py).
 NEEDS_FILES = {"EEI-2-fix-color-bleeding-after-diffusion-inpaint", "EEI-5-creative-fill-drift-and-seam",
-               "EEI-6-video-frames-without-flicker"}
+               "EEI-6-video-frames-without-flicker", "EEI-7-merge-edit-into-original"}
 RUNNABLE = sorted(set(WORKFLOWS) - NEEDS_FILES)
 
 WARM = np.array([200, 80, 40], np.float32) / 255
@@ -35,8 +37,8 @@ def load(name: str) -> dict:
     return json.loads((WORKFLOWS_DIR / f"{name}.json").read_text())
 
 
-def test_six_workflows_are_shipped_with_thumbnails():
-    assert len(WORKFLOWS) == 6, WORKFLOWS
+def test_seven_workflows_are_shipped_with_thumbnails():
+    assert len(WORKFLOWS) == 7, WORKFLOWS
     for name in WORKFLOWS:
         assert (WORKFLOWS_DIR / f"{name}.jpg").is_file(), f"{name}.jpg: the template browser shows it as thumbnail"
 
@@ -75,19 +77,23 @@ def test_workflow_node_types_exist_on_the_server(comfy_server):
         assert types - known - FRONTEND_ONLY == set(), name
 
 
-def test_workflows_load_in_the_frontend(frontend):
-    """Each workflow loads in the real frontend with every node type registered (no missing-node placeholders), and
-    the frontend turns it into an API prompt of server node classes."""
+def test_workflows_load_in_the_frontend(frontend, renderer):
+    """Each workflow loads in the real frontend, with either node renderer, with every node type registered (no
+    missing-node placeholders; with Nodes 2.0 every node has its DOM element), and the frontend turns it into an API
+    prompt of server node classes."""
     for name in WORKFLOWS:
         wf = load(name)
         frontend.load_workflow(wf)
         assert frontend.missing_node_types() == [], name
         assert frontend.js("app.graph._nodes.length") == len(wf["nodes"]), name
+        if renderer == "nodes2":
+            frontend.wait("document.querySelectorAll('[data-node-id]').length === arg", arg=len(wf["nodes"]))
+            assert set(frontend.node_element_rects()) == {n["id"] for n in wf["nodes"]}, name
         prompt = frontend.graph_to_prompt()
         classes = {n["class_type"] for n in prompt.values()}
         expected = {n["type"] for n in wf["nodes"] if n["type"] not in FRONTEND_ONLY and n.get("mode", 0) == 0}
         assert classes == expected, name
-        frontend.screenshot(f"workflow-{name}")
+        frontend.screenshot(f"workflow-{name}-{renderer}")
     assert frontend.errors == []
 
 
@@ -132,9 +138,9 @@ def _test_photo() -> Image.Image:
     return Image.fromarray(rgba, "RGBA")
 
 
-def test_model_free_workflows_run_end_to_end(frontend, comfy_server):
-    """Converted by the frontend (graphToPrompt) and queued: the hole comes out in the colour around it, the known
-    pixels are kept."""
+def test_model_free_workflows_run_end_to_end(frontend, comfy_server, renderer):
+    """Converted by the frontend (graphToPrompt, with either node renderer) and queued: the hole comes out in the
+    colour around it, the known pixels are kept."""
     name_in = comfy_server.upload_image(_test_photo(), "eei_workflow_test.png")
     for name in RUNNABLE:
         frontend.load_workflow(load(name))
