@@ -217,7 +217,8 @@ def test_recolorize_any_after_a_creative_fill_with_a_soft_mask_and_a_vae_crop(co
     }
     out = arr(comfy_server.output_images(comfy_server.run(prompt), "4")[0])
     assert out.shape == (64, 64, 3)
-    mask = np.round(feather * 255) / 255  # as LoadImage reads the alpha back
+    alpha = np.round((1.0 - feather) * 255).astype(np.uint8)
+    mask = 1.0 - alpha.astype(np.float32) / 255.0  # as LoadImage reads the alpha back
     crop = (slice(4, 68), slice(3, 67))
     untouched = mask[crop] == 0
     assert np.abs(out[untouched] - photo[crop][untouched]).max() <= 1.5 / 255  # the original, exactly
@@ -230,7 +231,7 @@ def test_recolorize_any_after_a_creative_fill_with_a_soft_mask_and_a_vae_crop(co
         def t(a: np.ndarray) -> torch.Tensor:
             return torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32)).permute(2, 0, 1)[None]
 
-        fixed = recolorize_library(t(decoded_image), torch.from_numpy(mask.astype(np.float32))[None, None],
+        fixed = recolorize_library(t(decoded_image), torch.from_numpy(mask)[None, None],
                                    t(np.round(photo * 255) / 255))
         return fixed[0].permute(1, 2, 0).numpy()
 
