@@ -362,14 +362,15 @@ def target_rows(results: list[Result], names: list[str]) -> list[list]:
     return rows
 
 
-TARGET_HEADER = ["case", "split", "mode", "content kept ΔE ab (≤ 2)", "seam above raw (≤ limit)", "sharpness (≥ 0.95)",
-                 "halo ΔE", "clean ΔE (≤ 1)", "drift shift ΔE", "s", "targets"]
+TARGET_HEADER = ["case", "split", "mode", "content kept ΔE ab (≤ 2)", "seam above raw (≤ limit)",
+                 "sharpness (≥ 0.95)", "halo ΔE", "clean ΔE (≤ 1)", "drift shift ΔE", "s", "targets"]
 
 
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="folder with diffusion_pairs/, edit_pairs/, migan_pairs/, photos/")
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA,
+                        help="folder with diffusion_pairs/, edit_pairs/, migan_pairs/, photos/")
     parser.add_argument("--methods", default=",".join(METHODS), help=f"comma list of {','.join(METHODS)}")
     parser.add_argument("--fidelity-limit", type=int, default=4,
                         help="MI-GAN cases and synthetic cases per kind from the fidelity benchmark (0 = none)")
@@ -420,7 +421,8 @@ def main(argv: list[str] | None = None) -> None:
         "drift = output against the original on copies of the hole hidden in the known region (mean ΔE ab of the "
         "mean colour difference; cases whose known pixels went through the VAE); content kept = ΔE ab against the "
         f"raw output deeper than {INNER_MARGIN} px into the hole; seam = mean ΔE76 step across the mask's edge above "
-        "the raw output's own; sharpness = the hole's luminance gradient energy over raw's; halo = mean ΔE76 departure "
+        "the raw output's own; sharpness = the hole's luminance gradient energy over raw's; "
+        "halo = mean ΔE76 departure "
         f"from raw in the band {HALO_BAND} px inside the edge beyond the drift measured in the ring {HALO_BAND} px "
         "outside; clean = ΔE ab against raw over the hole, for results already composited by their inpainter; "
         "worse than raw = hole PSNR against the truth below raw's by over 0.1 dB (meaningful for restoration only).\n",

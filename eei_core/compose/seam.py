@@ -80,9 +80,10 @@ def seam_correction(result: torch.Tensor, original: torch.Tensor, hole: torch.Te
     edge = size.sub_(high).div_(low - high).clamp_(0.0, 1.0).mul_(ring)
     mass = gaussian_blur(edge, sigma).clamp_(min=1e-6)
     # Where few edge pixels count, little of the offset is carried: the fade follows their share of the ring.
-    fade = _edge_fade(ring, sigma, 0.0).mul_((mass / gaussian_blur(ring, sigma).clamp_(min=1e-6)).clamp_(max=1.0))
+    share = (mass / gaussian_blur(ring, sigma).clamp_(min=1e-6)).clamp_(max=1.0)
+    fade = _edge_fade(ring, sigma).mul_(share)
     ring_mass = gaussian_blur(ring, CROSSING_SIGMA).clamp_(min=1e-6)
-    crossing = _edge_fade(ring, CROSSING_SIGMA, 0.0).mul_(hole)
+    crossing = _edge_fade(ring, CROSSING_SIGMA).mul_(hole)
     # One channel at a time: at 4096x4096 each full-size temporary of all channels costs 200 MB. First the offset and
     # how consistent the mismatch is along the edge, then each channel's offset and the rest crossing the edge.
     out = torch.empty_like(result)
@@ -102,8 +103,7 @@ def seam_correction(result: torch.Tensor, original: torch.Tensor, hole: torch.Te
     return out
 
 
-def _edge_fade(edge: torch.Tensor, sigma: float, distance: float) -> torch.Tensor:
-    """1 at ``distance`` pixels from a straight edge one pixel wide, falling as a Gaussian of ``sigma`` does beyond."""
+def _edge_fade(edge: torch.Tensor, sigma: float) -> torch.Tensor:
+    """1 on a straight edge one pixel wide, falling as a Gaussian of ``sigma`` does away from it."""
     # Such an edge, blurred, is 1 / (sqrt(2 pi) sigma) on it and that times exp(-d^2 / 2 sigma^2) at d.
-    peak = math.exp(-(distance**2) / (2.0 * sigma**2)) / (math.sqrt(2.0 * math.pi) * sigma)
-    return gaussian_blur(edge, sigma).div_(peak).clamp_(max=1.0)
+    return gaussian_blur(edge, sigma).mul_(math.sqrt(2.0 * math.pi) * sigma).clamp_(max=1.0)

@@ -308,13 +308,16 @@ def _spare_new_content(
     correction: torch.Tensor,
     known_rgb: torch.Tensor,
 ) -> tuple[float, torch.Tensor]:
-    """The hue turn and smooth correction of the fusion, minus what would recolour new content.
+    """The hue turn and smooth correction of the fusion, kept only where bleeding is sure.
 
-    New content (:func:`~eei_core.compose.new_content.new_content`) keeps the inpainter's smooth colour, region by
-    region. It is judged after the hue turn-back, which makes bleeding with a shifted hue familiar again. The turn
-    itself is one angle for the whole hole: it is kept when most of the hole is familiar and dropped when most of it is
-    new (a turn measured over a new object is a spurious one); turning only the familiar regions would leave a
-    familiar region that the verdict misses in the wrong hue.
+    The correction is weighed by how surely each region is familiar (:func:`restore_weight` of the new-content
+    verdict, :func:`~eei_core.compose.new_content.new_content`) and by the evidence of bleeding along the hole's edge
+    behind it (:func:`~eei_core.compose.bleeding.bleeding_evidence`): new content, and a fill whose colours continue
+    the photo's, keep the inpainter's smooth colour, region by region. It is judged after the hue turn-back, which
+    makes bleeding with a shifted hue familiar again. The turn itself is one angle for the whole hole: it is kept
+    when most of the hole is familiar and dropped when most of it is new (a turn measured over a new object is a
+    spurious one); turning only the familiar regions would leave a familiar region that the verdict misses in the
+    wrong hue.
     """
     sigma = smooth_scale(*hole.shape[-2:])
     turned = rotate_hue(inpainter, -angle) if angle else inpainter
