@@ -7,9 +7,11 @@ much as it disagrees with a bleeding fill's colour. What tells the two apart is 
 without a step in colour: its inpainter continued the colours it saw. Bleeding does not: a cast, a hue shift or a
 neighbour's colour smeared in shows as a colour step along the hole's edge, against the known pixels right outside.
 
-So the evidence of bleeding is measured on the edge: in short stretches along it (Gaussian windows of
-:data:`STRETCH_FRACTION` of the image's side), the mean chroma of the hole's first pixels against the mean chroma of
-the known pixels right outside, beyond what the texture on both sides explains. It is carried into the hole along the
+So the evidence of bleeding is measured on the edge, in the hole's first :data:`STRIP` pixels, where the
+propagation from the known pixels right outside predicts the colour almost exactly: in stretches along the edge
+(Gaussian windows of :data:`STRETCH_FRACTION` of the image's side), the mean of the fill's colour minus the
+prediction, beyond what the spread of that difference within the stretch explains (:data:`TEXTURE_SHARE`; a colour
+edge the propagation misses varies along the edge, a cast does not). It is carried into the hole along the
 luminance (the edge-aware propagation), so a stretch of edge speaks for the region behind it: a cast that shows along
 the sky's edge is corrected in the sky, while a fill whose colours continue the photo is left alone wherever the
 prediction disagrees with it deeper in.
@@ -24,18 +26,18 @@ from ..shared.filters import masked_blur
 from ..shared.masks import grow_mask
 from ..shared.propagate import propagate
 
-#: Width in pixels of the strips on both sides of the hole's edge whose colours are compared.
+#: Width in pixels of the strip inside the hole's edge where the fill's colour is compared with the prediction.
 STRIP = 2
 #: Gaussian sigma of a stretch of the edge, as a fraction of the image's longer side (and at least 2 pixels). On the
 #: tune half of the synthetic bleeding (256 px) 1/8 and 1/16 restored alike (hue 35.52 / 35.96 dB, cast 32.35 /
 #: 32.26, leak 29.98 / 30.11); on fills equal to the photo (scikit-image's coffee, astronaut, chelsea) 1/16 still
 #: found "bleeding" on up to 22% of a hole where the propagation misses a colour edge, 1/8 on none.
 STRETCH_FRACTION = 1.0 / 8.0
-#: Colour step across the edge (normalised chroma; 0.01 is about 1.7 ΔE ab at mid-gray) at or below which a stretch
-#: shows no bleeding, and at or above which it shows bleeding for sure, beyond :data:`TEXTURE_SHARE` of the texture's
-#: own spread on both sides.
+#: Colour step along the edge (the stretch's mean of fill minus prediction, normalised chroma; 0.01 is about 1.7 ΔE
+#: ab at mid-gray), beyond :data:`TEXTURE_SHARE` of its spread, at or below which a stretch shows no bleeding, and at
+#: or above which it shows bleeding for sure.
 STEP = (0.012, 0.03)
-#: Share of the chroma's spread within the strips (rms about their means) that a step may reach by chance.
+#: Share of the difference's spread within a stretch of the strip (rms about its mean) that a step may reach by chance.
 TEXTURE_SHARE = 0.5
 
 

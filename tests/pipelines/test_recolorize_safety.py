@@ -36,8 +36,11 @@ def seam_step(image: torch.Tensor, hole: torch.Tensor) -> float:
     return float(torch.cat(steps).mean())
 
 
-def shaded_object(photo: torch.Tensor, hole: torch.Tensor, colour: tuple[float, float, float]) -> torch.Tensor:
-    """``photo`` with a crisp-edged disc of ``colour`` (shaded by stripes, as drawn content is) inside ``hole``."""
+def shaded_object(
+    photo: torch.Tensor, hole: torch.Tensor, colour: tuple[float, float, float]
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``photo`` with a crisp-edged disc of ``colour`` (shaded by stripes, as drawn content is) inside ``hole``, and
+    the disc ``[1, 1, H, W]``."""
     h, w = photo.shape[-2:]
     ys, xs = torch.meshgrid(torch.arange(h, dtype=torch.float32), torch.arange(w, dtype=torch.float32), indexing="ij")
     cy, cx = (ys * hole[0, 0]).sum() / hole.sum(), (xs * hole[0, 0]).sum() / hole.sum()
