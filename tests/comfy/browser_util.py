@@ -225,6 +225,14 @@ class Frontend:
         self.js("async (on) => { await app.extensionManager.setting.set('Comfy.VueNodes.Enabled', on); }", enabled)
         self.wait("LiteGraph.vueNodesMode === arg", arg=enabled)
 
+    def dismiss_toasts(self) -> None:
+        """Close the notifications the frontend shows over the canvas (its toasts: with Nodes 2.0 switched on, "Prefer
+        the legacy design?"), as a user does with their close button, and wait until they are gone."""
+        self.settle()  # a toast the last action raised is on the page after the next frames
+        for button in self.page.query_selector_all(".p-toast-message .p-toast-close-button"):
+            button.click()
+        self.wait("document.querySelectorAll('.p-toast-message').length === 0")
+
     def renderer(self) -> str:
         """The node renderer in use: "classic" or "nodes2"."""
         return "nodes2" if self.js("() => !!LiteGraph.vueNodesMode") else "classic"

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from browser_util import (  # noqa: F401  (pytest fixtures)
-    WORKFLOW_VIEWPORT, browser, frontend, open_frontend, renderer)
+    RENDERERS, WORKFLOW_VIEWPORT, Rect, browser, frontend, open_frontend, renderer, settled)
 from harness import PACK_NAME
 from PIL import Image
 
@@ -97,30 +97,103 @@ def test_workflows_load_in_the_frontend(frontend, renderer):
     assert frontend.errors == []
 
 
-def test_workflows_open_with_every_node_in_view(browser, comfy_server):
-    """Opened in a 1600x1000 window, each workflow's saved view (extra.ds) shows every node and group whole: inside
-    the canvas element and clear of what the frontend draws over it (menus, side bar, minimap, zoom buttons), at a
-    zoom where the frontend still draws text (above its level-of-detail threshold)."""
+@pytest.fixture(scope="module")
+def workflow_front(browser, comfy_server):
+    """A page with the frontend loaded in the window the example workflows are laid out for (1600x1000)."""
     front = open_frontend(browser, comfy_server, WORKFLOW_VIEWPORT)
     try:
+        yield front
+    finally:
+        front.use_renderer("classic")
+        front.page.context.close()
+
+
+#: JavaScript: for each group of the graph, its name as graph_item_rects() gives it, whether its title (drawn in
+#: ``font_size`` px LiteGraph.GROUP_FONT, 4 units from the left edge) fits inside its width with that margin on both
+#: sides, and the height of its title band (``titleHeight``) in page pixels.
+_GROUP_TITLES = """() => app.graph._groups.map((g) => {
+    const ctx = app.canvas.ctx;
+    ctx.save();
+    ctx.font = `${g.font_size}px ${LiteGraph.GROUP_FONT}`;
+    const width = ctx.measureText(g.title).width;
+    ctx.restore();
+    return [`group ${g.title}`, width + 8 <= g._size[0], g.titleHeight * app.canvas.ds.scale];
+})"""
+
+
+def _item_boxes(front, renderer: str, wf: dict) -> tuple[dict[str, Rect], dict[str, Rect]]:
+    """Page boxes of the loaded workflow's nodes and of its groups, by readable name, as the renderer shows them: on
+    the classic canvas a node's title bar and body as LiteGraph draws them; with Nodes 2.0 its DOM element, once
+    every node has one and their sizes have stopped changing (the Vue components measure themselves over frames)."""
+    drawn = front.graph_item_rects()
+    groups = {name: box for name, box in drawn.items() if name.startswith("group ")}
+    nodes = {name: box for name, box in drawn.items() if name.startswith("node ")}
+    if renderer == "nodes2":
+        front.wait("document.querySelectorAll('[data-node-id]').length === arg", arg=len(wf["nodes"]))
+        names = {int(name.split()[1]): name for name in nodes}
+        last: list = [None]
+
+        def changing():
+            now = front.node_element_rects()
+            moved, last[0] = now != last[0], now
+            return moved
+
+        settled(changing, timeout=30)
+        nodes = {names[node_id]: box for node_id, box in last[0].items()}
+        groups = {name: box for name, box in front.graph_item_rects().items() if name.startswith("group ")}
+    return nodes, groups
+
+
+@pytest.mark.parametrize("mode", list(RENDERERS))
+def test_workflows_open_with_every_node_in_view(workflow_front, mode):
+    """Opened in a 1600x1000 window, with either node renderer, each workflow's saved view (extra.ds) shows every node
+    and group whole: inside the canvas element and clear of what the frontend draws over it (menus, side bar, minimap,
+    zoom buttons), no node or note over another, a node that reaches into a group wholly inside it and below the
+    group's title, the title no wider than the group, at a zoom where the frontend still draws text (above its
+    level-of-detail threshold).
+
+    With Nodes 2.0 the nodes are DOM elements, measured as such, usually taller than on the canvas; and the frontend
+    scales a layout saved with the classic renderer by 1.2 on load (positions and sizes, from the top left) while the
+    saved view keeps its zoom, so a workflow covers 1.2 times the width and height it covers on the classic canvas.
+    A screenshot of each workflow in each renderer is kept in tests/comfy/artifacts/."""
+    front = workflow_front
+    front.use_renderer(mode)
+    try:
+        # Switching to Nodes 2.0 shows a one-time "Prefer the legacy design?" toast; close it as a user would.
+        front.dismiss_toasts()
+        front.js("() => { app.graph.clear(); }")
+        front.settle()
         canvas = front.canvas_rect()
-        overlays = front.canvas_overlays()  # measured on the empty graph open_frontend leaves
+        overlays = front.canvas_overlays()  # measured on the empty graph, in this renderer (its menus differ)
         problems = []
         for name in WORKFLOWS:
-            front.load_workflow(load(name))
+            wf = load(name)
+            front.load_workflow(wf)
             front.settle()
             if front.js("app.canvas.low_quality"):
                 problems.append(f"{name}: zoom {front.js('app.canvas.ds.scale')} is too small for text to be drawn")
-            for item, box in front.graph_item_rects().items():
+            nodes, groups = _item_boxes(front, mode, wf)
+            assert len(nodes) == len(wf["nodes"]), name
+            for item, box in {**nodes, **groups}.items():
                 at = f"{name}: {item} at {tuple(round(v) for v in box)}"
                 if not canvas.contains(box):
                     problems.append(f"{at} leaves the canvas {tuple(round(v) for v in canvas)}")
                 problems += [f"{at} is under {tuple(round(v) for v in o)}" for o in overlays if o.overlaps(box)]
-            front.screenshot(f"in-view-{name}")
+            names = sorted(nodes)
+            for i, a in enumerate(names):
+                problems += [f"{name}: {a} overlaps {b}" for b in names[i + 1:] if nodes[a].overlaps(nodes[b])]
+                problems += [f"{name}: {a} sticks out of {g}" for g, box in groups.items()
+                             if box.overlaps(nodes[a]) and not box.contains(nodes[a])]
+            for group, fits, band in front.js(_GROUP_TITLES):
+                if not fits:
+                    problems.append(f"{name}: the title of {group} is wider than the group")
+                problems += [f"{name}: {a} covers the title of {group}" for a in names
+                             if groups[group].overlaps(nodes[a]) and nodes[a].top < groups[group].top + band]
+            front.artifact(f"workflow-in-view-{name}-{mode}")
         assert problems == [], "\n".join(problems)
         assert front.errors == []
     finally:
-        front.page.context.close()
+        front.use_renderer("classic")
 
 
 def _test_photo() -> Image.Image:
