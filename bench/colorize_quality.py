@@ -5,27 +5,32 @@ outside a hole. A colorizer fills in the hole's colour and is scored against the
 image and over the hole, SSIM, CIE a*b* chroma error in the hole, seconds per image). Holes: a centred rectangle of
 22.5% of the area and irregular DeepFill v2 free-form strokes covering 20-25% (seeded per image).
 
-Methods: ``paper`` and ``fast`` (eei_core.internal.colorize.internal_colorize presets), ``prop`` (``fast``'s
-edge-aware propagation alone, without the learned correction), ``levin`` (Levin et al. 2004, bench/levin.py: an exact
-solve at full size, RGB clipped as in the authors' code) and ``mean`` (mean chroma of the known pixels,
-bench/baselines.py).
+Methods: ``fast``, ``learned`` and ``paper`` (the presets of eei_core.internal.colorize.internal_colorize:
+propagation at full resolution, plus the learned correction, the published method), ``working`` (``fast``'s
+propagation solved at the working size and brought up along the luminance, the pre-full-resolution path, which large
+holes still take), ``levin`` (Levin et al. 2004, bench/levin.py: an exact solve at full size, out-of-gamut colours
+desaturated at their luminance as the colorizer does, so the two compare as methods), ``levin-clip`` (the same with
+RGB clipped as in the authors' code) and ``mean`` (mean chroma of the known pixels, bench/baselines.py).
+A second table pairs ``learned`` with ``fast`` image by image: what the learned correction earns for its seconds.
 
 Photos are reported in two halves (bench/split.py): ``tune``, the only ones tuning decisions look at, and
 ``held-out``, never tuned on.
 
 Run from the repository root::
 
-    python -m bench.colorize_quality --methods fast,prop,levin,mean,paper --paper-limit 3
-    python -m bench.colorize_quality --hires --methods fast,prop,levin     # the largest real photos, native size
+    python -m bench.colorize_quality --methods fast,learned,levin,levin-clip,mean,paper --paper-limit 3
+    python -m bench.colorize_quality --hires --methods fast,learned,working,levin,levin-clip   # native size
+    python -m bench.colorize_quality --places2 --methods fast,learned,levin,levin-clip          # Places2, 256x256
 
-The mean table is printed and written into BENCHMARKS.md (section ``colorize_quality``, or
-``colorize_quality_hires``); ``--csv`` keeps per-image rows. ``paper`` takes many minutes per image on a CPU, hence ``--paper-limit`` (and ``--fast-limit``); when a method ran on
+The mean table is printed and written into BENCHMARKS.md (section ``colorize_quality``,
+``colorize_quality_hires`` or ``colorize_quality_places2``); ``--csv`` keeps per-image rows. ``paper`` takes many minutes per image on a CPU, hence ``--paper-limit`` (and ``--fast-limit``); when a method ran on
 fewer images, a second table compares every method on that common subset.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import csv
 import logging
 import os
@@ -53,7 +58,7 @@ from eei_core.shared.metrics import lab_chroma_error, psnr, ssim
 log = logging.getLogger("bench.colorize_quality")
 
 DEFAULT_PHOTOS = REPO.parent / "shared" / "data" / "dev" / "photos"
-ALL_METHODS = ("paper", "fast", "prop", "levin", "mean")
+ALL_METHODS = ("paper", "fast", "learned", "working", "levin", "levin-clip", "mean")
 DEV = REPO.parent / "shared" / "data" / "dev"
 #: The largest real photos in the dev data, for the native-size row: the originals of the diffusion pairs (the four
 #: comfyex cases share one Yosemite photo; the outpainting one is padded with grey, so left out) and the two largest
@@ -65,6 +70,9 @@ HIRES_PHOTOS = (
     DEV / "photos" / "set14_barbara.png",
     DEV / "photos" / "set14_monarch.png",
 )
+#: The Places2 validation photos of the MI-GAN pairs (ground truth only), for the paper's 256x256 protocol.
+PLACES2_FOLDERS = tuple(DEV / "migan_pairs" / f / "images" for f in (
+    "places2_256_freeform", "places2_512_freeform", "places2_512_object"))
 MASK_KINDS = ("rect", "free")
 #: Set14 files that are not photographs (a drawing and a slide screenshot); left out unless --include-non-photos.
 NON_PHOTOS = ("comic", "ppt3")
@@ -160,10 +168,11 @@ def make_mask(kind: str, height: int, width: int, name: str, seed: int) -> torch
 def make_colorizers(methods: list[str], seed: int, device: str | None) -> dict[str, Colorizer]:
     out: dict[str, Colorizer] = {}
     for method in methods:
-        if method in ("paper", "fast", "prop"):
-            from eei_core.internal.colorize import internal_colorize, with_overrides
+        if method in ("paper", "fast", "learned", "working"):
+            from eei_core.internal.colorize import internal_colorize
+            from eei_core.internal.config import with_overrides
 
-            preset = with_overrides("fast", iterations=(0, 0)) if method == "prop" else method
+            preset = with_overrides("fast", full_size=False) if method == "working" else method
 
             def run(
                 mono: torch.Tensor, color: torch.Tensor, mask: torch.Tensor, preset: str = preset
@@ -171,8 +180,8 @@ def make_colorizers(methods: list[str], seed: int, device: str | None) -> dict[s
                 return internal_colorize(mono, color, mask, config=preset, seed=seed, device=device)
 
             out[method] = run
-        elif method == "levin":
-            out[method] = levin_colorize_tensor
+        elif method in ("levin", "levin-clip"):
+            out[method] = functools.partial(levin_colorize_tensor, gamut="fit" if method == "levin" else "clip")
         elif method == "mean":
             out[method] = mean_chroma_fill
         else:
@@ -227,6 +236,29 @@ def summarise(rows: list[Row], methods: list[str], masks: list[str], images: set
     return table
 
 
+PAIR_HEADER = ["photos", "mask", "images", "learned - fast (hole dB)", "better by > 0.1", "worse by > 0.1",
+               "worst", "best", "s / image: learned, fast"]
+
+
+def pair_learned_with_fast(rows: list[Row], masks: list[str]) -> list[list]:
+    """Per photo half and mask kind: the hole PSNR of ``learned`` minus ``fast``, image by image."""
+    by = {(r.image, r.mask, r.method): r for r in rows}
+    table = []
+    groups = [(s, {r.image for r in rows if split_of(r.image) == s}) for s in SPLITS] + [
+        ("all", {r.image for r in rows})]
+    for group, names in groups:
+        for kind in masks:
+            pairs = [(by[(n, kind, "learned")], by[(n, kind, "fast")]) for n in sorted(names)
+                     if (n, kind, "learned") in by and (n, kind, "fast") in by]
+            if not pairs:
+                continue
+            gains = [a.psnr_hole - b.psnr_hole for a, b in pairs]
+            table.append([group, kind, len(pairs), f"{np.mean(gains):+.2f}", sum(g > 0.1 for g in gains),
+                          sum(g < -0.1 for g in gains), f"{min(gains):+.2f}", f"{max(gains):+.2f}",
+                          f"{np.mean([a.seconds for a, _ in pairs]):.2f}, {np.mean([b.seconds for _, b in pairs]):.2f}"])
+    return table
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter
@@ -234,6 +266,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--photos", type=Path, default=DEFAULT_PHOTOS, help="folder of photos (png/jpg)")
     parser.add_argument("--hires", action="store_true",
                         help="the largest real dev photos at native size instead (section colorize_quality_hires)")
+    parser.add_argument("--places2", action="store_true",
+                        help="the Places2 photos of migan_pairs at 256x256, the paper's protocol "
+                        "(section colorize_quality_places2)")
     parser.add_argument("--size", default="256x384",
                         help="'HxW' (resize to cover + centre crop, orientation kept) or N (longer side N); "
                         "'0' keeps the original size (default 256x384, the paper's protocol)")
@@ -261,10 +296,12 @@ def main(argv: list[str] | None = None) -> None:
     bad = [m for m in masks if m not in MASK_KINDS]
     if bad:
         raise SystemExit(f"unknown mask kind(s) {bad}; choose from {', '.join(MASK_KINDS)}")
-    size = None if args.size == "0" or args.hires else parse_size(args.size)
+    size = None if args.size == "0" or args.hires else (256, 256) if args.places2 else parse_size(args.size)
     colorizers = make_colorizers(methods, args.seed, args.device)
 
     source: Path | list[Path] = list(HIRES_PHOTOS) if args.hires else args.photos
+    if args.places2:
+        source = sorted(p for folder in PLACES2_FOLDERS for p in folder.iterdir() if p.suffix.lower() == ".jpg")
     photos = load_photos(source, size, args.limit, args.include_non_photos)
     if args.save:
         args.save.mkdir(parents=True, exist_ok=True)
@@ -309,18 +346,28 @@ def main(argv: list[str] | None = None) -> None:
     where = f"`{args.photos.name}/`"
     if args.hires:
         where = "the largest real photos in `../shared/data/dev` (" + ", ".join(n for n, _ in photos) + ")"
+    if args.places2:
+        where = "the Places2 validation photos of `migan_pairs/` (ground truth only)"
+    section = "colorize_quality_hires" if args.hires else "colorize_quality_places2" if args.places2 else \
+        "colorize_quality"
+    title = {"colorize_quality_hires": "## Colorization quality at native size (largest dev photos)\n",
+             "colorize_quality_places2": "## Colorization quality on Places2 at 256x256 (the paper's protocol)\n",
+             "colorize_quality": "## Colorization quality (Table 3 protocol)\n"}[section]
     parts = [
-        "## Colorization quality at native size (largest dev photos)\n" if args.hires else
-        "## Colorization quality (Table 3 protocol)\n",
+        title,
         f"{len(photos)} colour photos from {where} at {size_text}; mono = 0.30R+0.59G+0.11B given everywhere, "
         f"colour given outside the hole; rect = centred {DEFAULT_AREA:.1%} rectangle, free = seeded DeepFill v2 "
         f"free-form strokes covering {FREE_FORM_BAND[0]:.0%}-{FREE_FORM_BAND[1]:.0%}. PSNR in dB; ΔE ab = mean "
         "CIE a*b* distance in the hole; "
         "SSIM hole = SSIM map averaged over the hole; photos: `tune` = the half tuning decisions look at, `held-out` = "
-        "never tuned on (bench/split.py); above levin = images whose hole PSNR is above / below Levin's by over 0.05 dB."
+        "never tuned on (bench/split.py); above levin = images whose hole PSNR is above / below Levin's (gamut-mapped) "
+        "by over 0.05 dB; s / image on the machine below, alone."
         "\n",
         markdown_table(HEADER, summarise(rows, methods, masks)),
     ]
+    if "learned" in methods and "fast" in methods:
+        parts += ["\nWhat the learned correction earns, image by image (hole PSNR of `learned` minus `fast`):\n",
+                  markdown_table(PAIR_HEADER, pair_learned_with_fast(rows, masks))]
     counts = {m: len({r.image for r in rows if r.method == m}) for m in methods}
     if counts and min(counts.values()) < max(counts.values()):
         subset = set.intersection(*({r.image for r in rows if r.method == m} for m in methods))
@@ -331,7 +378,7 @@ def main(argv: list[str] | None = None) -> None:
     report = "\n".join(parts)
     print(report)
     if not args.no_write:
-        write_section("colorize_quality_hires" if args.hires else "colorize_quality", report)
+        write_section(section, report)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,8 @@ import torch
 from bench._report import machine_description, markdown_table, write_section
 from bench.colorize_quality import DEFAULT_PHOTOS, load_photos, parse_size
 from bench.masks import centre_rect_mask
-from eei_core.internal.colorize import PRESETS, internal_colorize, per_level, with_overrides
+from eei_core.internal.colorize import internal_colorize
+from eei_core.internal.config import PRESETS, per_level, with_overrides
 from eei_core.shared.color import to_mono
 
 

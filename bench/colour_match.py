@@ -99,7 +99,7 @@ def levin_fix(image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     return _composite(image, mask, levin_colorize_tensor(to_mono(image), image, mask))
 
 
-def recolorize_fix(image: torch.Tensor, mask: torch.Tensor, config: str = "fast", seed: int = 0) -> torch.Tensor:
+def recolorize_fix(image: torch.Tensor, mask: torch.Tensor, config: str = "learned", seed: int = 0) -> torch.Tensor:
     """RecolorizeAny: keep the output's luminance, re-learn the hole's colour from the known pixels."""
     from eei_core.pipelines.recolorize import recolorize
 

@@ -67,7 +67,7 @@ from bench._report import REPO, machine_description, markdown_table, write_secti
 from bench.colour_match import color_matcher_fix, lab_meanstd_fix
 from bench.recolorize_fidelity import DEFAULT_DATA, Case, _font, _slug, migan_cases, synthetic_cases
 from bench.split import split_of
-from eei_core.internal.colorize import simulated_holes
+from eei_core.internal.learned_correction import simulated_holes
 from eei_core.pipelines.recolorize import recolorize
 from eei_core.shared.color import rgb_to_lab
 from eei_core.shared.metrics import psnr

@@ -111,7 +111,8 @@ def main(argv: list[str] | None = None) -> None:
     save("ColorHint", [result, hinted], ["no hint", "blue hint"])
 
     bled = bleed(photo, mask)
-    fixed = timed("RecolorizeAny (fast, auto, original)", times, recolorize, bled, mask, photo, config="fast", seed=0)
+    fixed = timed("RecolorizeAny (learned, auto, original)", times, recolorize, bled, mask, photo, config="learned",
+                  seed=0)
     save("RecolorizeAny", [bled, fixed], ["inpainted", "recolorized"])
 
     from eei_core.pipelines.merge_edit import merge_edit

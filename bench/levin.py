@@ -25,7 +25,7 @@ import scipy.sparse.linalg as spla
 import torch
 
 from eei_core.shared.checks import batch_item, batch_size, binarize_mask, check_image, check_mask, check_same_size
-from eei_core.shared.color import MONO_WEIGHTS
+from eei_core.shared.color import MONO_WEIGHTS, fit_to_gamut
 from eei_core.shared.errors import EEIInputError
 
 #: Variance scale and floors of the affinity (see the module docstring).
@@ -64,13 +64,16 @@ def affinity_weights(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return weights, valid
 
 
-def levin_colorize(gray: np.ndarray, color: np.ndarray, known: np.ndarray) -> np.ndarray:
+def levin_colorize(gray: np.ndarray, color: np.ndarray, known: np.ndarray, gamut: str = "clip") -> np.ndarray:
     """Colorize ``gray`` from the colours of the ``known`` pixels (Levin et al. 2004).
 
     Args:
         gray: ``[H, W]`` float luminance in 0..1 (the paper's mono, 0.30R + 0.59G + 0.11B).
         color: ``[H, W, 3]`` float RGB in 0..1; only the ``known`` pixels are read.
         known: ``[H, W]`` bool, True where ``color`` is given.
+        gamut: how a colour outside 0..1 is brought back: ``"clip"`` clips R, G and B (the authors' code), ``"fit"``
+            desaturates it at its luminance as the colorizer does (:func:`eei_core.shared.color.fit_to_gamut`), so
+            the two compare as methods rather than as post-processing.
 
     Returns:
         ``[H, W, 3]`` float RGB in 0..1 whose luminance is ``gray`` (up to clamping) and whose chroma equals the
@@ -121,6 +124,9 @@ def levin_colorize(gray: np.ndarray, color: np.ndarray, known: np.ndarray) -> np
         solve = spla.factorized(a)
         sol = np.stack([solve(rhs[:, 0]), solve(rhs[:, 1])], -1)
         out_chroma[unknown] = sol
+    if gamut == "fit":
+        fitted = fit_to_gamut(torch.from_numpy(y)[None, None], torch.from_numpy(out_chroma).permute(2, 0, 1)[None])
+        return fitted[0].permute(1, 2, 0).clamp(0.0, 1.0).numpy()
     ub, vr = out_chroma[..., 0], out_chroma[..., 1]
     b = ub + y
     r = vr + y
@@ -128,13 +134,16 @@ def levin_colorize(gray: np.ndarray, color: np.ndarray, known: np.ndarray) -> np
     return np.clip(np.stack([r, g, b], -1), 0.0, 1.0)
 
 
-def levin_colorize_tensor(mono: torch.Tensor, color: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+def levin_colorize_tensor(
+    mono: torch.Tensor, color: torch.Tensor, mask: torch.Tensor, gamut: str = "clip"
+) -> torch.Tensor:
     """Levin colorization with the tensor layout of ``eei_core.internal.colorize.internal_colorize``.
 
     Args:
         mono: ``[B, 1, H, W]`` luminance in 0..1 (known everywhere, e.g. completed by the external stage).
         color: ``[B, 3, H, W]`` RGB in 0..1; read only outside the hole.
         mask: ``[B, 1, H, W]``, 1 = hole (thresholded at 0.5).
+        gamut: ``"clip"`` or ``"fit"``, see :func:`levin_colorize`.
 
     Returns:
         ``[B, 3, H, W]`` on the input's device and dtype; known pixels are ``color`` unchanged.
@@ -153,7 +162,8 @@ def levin_colorize_tensor(mono: torch.Tensor, color: torch.Tensor, mask: torch.T
             continue
         known = (k_i[0, 0] < 0.5).cpu().numpy()
         rgb = levin_colorize(
-            m_i[0, 0].detach().double().cpu().numpy(), c_i[0].permute(1, 2, 0).detach().double().cpu().numpy(), known
+            m_i[0, 0].detach().double().cpu().numpy(), c_i[0].permute(1, 2, 0).detach().double().cpu().numpy(), known,
+            gamut,
         )
         res = torch.from_numpy(rgb).permute(2, 0, 1).unsqueeze(0).to(device=color.device, dtype=color.dtype)
         outs.append(torch.where(k_i > 0.5, res, c_i))

@@ -6,7 +6,7 @@ mask, SD 1.5 not composited. None has a true answer inside the edit, so each get
 region* around what the prompt asked to change (:data:`REFERENCE`, with the reason), and the metrics judge the result
 against the original outside it and against the aligned output inside it. MergeEdit gets no mask.
 
-Metrics (targets of issue 22):
+Metrics (and their targets):
 
 - ``restored``: share of the pixels farther than 32 px from the reference region that equal the original within 2
   levels (8-bit, every channel); target >= 97%.
@@ -19,8 +19,8 @@ Metrics (targets of issue 22):
   fully, colours blurred by 1.5 px) minus the original's own ΔE at the same pixel pairs; target <= 2.
 - ``sharp``: the result's luminance gradient energy over the aligned output's, where the output differs strongly
   inside the region; target >= 0.9.
-- ``s/MP``: seconds per megapixel of the original (MergeEdit only; measured with other processes running on the
-  machine unless ``--threads`` says otherwise; target <= 5 on 2 CPU threads).
+- ``s/MP``: seconds per megapixel of the original (MergeEdit only; target <= 5 on 2 CPU threads, measured alone:
+  say otherwise with ``--timing-note``).
 
 Compared with what users do today: ``paste``: the output resized to the original's size and pasted through the
 reference region (a hand-drawn mask); ``diff-mask``: the resized output pasted through a thresholded difference mask
@@ -252,7 +252,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--methods", default=",".join(METHODS))
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (the target is for 2)")
     parser.add_argument("--crop", type=int, default=256, help="side of the gallery's full-resolution crops")
-    parser.add_argument("--timing-note", default="measured with other processes running on the machine",
+    parser.add_argument("--timing-note", default="measured alone on the machine",
                         help="how the seconds were measured, printed under the table")
     parser.add_argument("--no-write", action="store_true", help="print only; leave BENCHMARKS.md and the gallery")
     parser.add_argument("-v", "--verbose", action="store_true")
@@ -299,7 +299,7 @@ def main(argv: list[str] | None = None) -> None:
     text = (
         "## MergeEdit: an editor's output merged back into the original (no mask given)\n\n"
         f"`{command.strip()}` on {machine_description(threads=False)}, {args.threads} threads. Cases: "
-        "../shared/data/dev/edit_pairs (seven real pairs). ✗ = target of issue 22 missed. Metrics and baselines are "
+        "../shared/data/dev/edit_pairs (seven real pairs). ✗ = target missed. Metrics and baselines are "
         "described in bench/merge_edit.py; `kept` is the median ΔE ab to the aligned output where it differs "
         "strongly from the original inside the reference region, against max(6, 1.5 x the drift outside). Seconds "
         f"per megapixel: {args.timing_note}.\n\n"

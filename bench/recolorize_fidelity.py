@@ -13,7 +13,7 @@ today, on two kinds of cases whose true colours are known:
   saturation shift, a smooth low-frequency colour cast, or the colour of one side smeared in). The exact answer is
   the photo, so these measure colour restoration alone.
 
-Methods: ``raw`` (the input, no fix), ``recolorize-fast`` / ``recolorize-paper`` (RecolorizeAny presets),
+Methods: ``raw`` (the input, no fix), ``recolorize-learned`` / ``recolorize-fast`` / ``recolorize-paper`` (RecolorizeAny presets),
 ``mkl``, ``reinhard``, ``hm-mvgd-hm`` (color-matcher, as KJNodes' Color Match, hole pixels matched to the known
 pixels), ``lab-meanstd`` (Lab mean/std transfer with the hole excluded from the reference statistics, as
 comfyui-inpaint-nodes' ColorMatch), ``lab-meanstd-ab`` (the same moving only a*, b*) and ``levin`` (Levin et al. 2004
@@ -32,7 +32,7 @@ Run from the repository root (needs ``pip install -c .ci/constraints.txt color-m
 
     python -m bench.recolorize_fidelity --methods raw,recolorize-paper --paper-limit 1 --no-write --gallery 0 \\
         --csv /tmp/paper.csv
-    python -m bench.recolorize_fidelity --methods raw,recolorize-fast,mkl,levin --add-csv /tmp/paper.csv
+    python -m bench.recolorize_fidelity --methods raw,recolorize-learned,mkl,levin --add-csv /tmp/paper.csv
 
 or both runs write a CSV and ``--report-only --add-csv A --add-csv B`` makes the report from them.
 
@@ -66,6 +66,7 @@ from PIL import Image, ImageDraw, ImageFont
 from bench._report import REPO, machine_description, markdown_table, write_section
 from bench.colour_match import color_matcher_fix, lab_meanstd_fix, levin_fix, recolorize_fix
 from bench.corruptions import CORRUPTIONS, corrupt
+from bench.split import SPLITS, split_of
 from eei_core.shared.color import to_mono
 from eei_core.shared.masks import mask_in_ratio_band
 from eei_core.shared.metrics import lab_chroma_error, psnr, ssim
@@ -91,6 +92,7 @@ KIND_TITLES = {
 }
 ALL_METHODS = (
     "raw",
+    "recolorize-learned",
     "recolorize-fast",
     "recolorize-paper",
     "mkl",
@@ -100,7 +102,7 @@ ALL_METHODS = (
     "lab-meanstd-ab",
     "levin",
 )
-RECOLORIZE = ("recolorize-fast", "recolorize-paper")
+RECOLORIZE = ("recolorize-learned", "recolorize-fast", "recolorize-paper")
 #: Hole-area band of the synthetic cases' free-form holes (as bench.colorize_quality's, so the two compare).
 HOLE_BAND = (0.20, 0.25)
 #: A fix counts as harmful on a case when it loses more than this many dB of hole PSNR against the raw input.
@@ -397,10 +399,21 @@ def deltas(rows: list[Row], method: str, kind: str | None = None) -> list[tuple[
     ]
 
 
-def summarise(rows: list[Row], kind: str | None, methods: list[str], cases: set[str] | None = None) -> list[list]:
-    """Table rows (see :data:`HEADER`) over the cases of ``kind`` (all kinds if None), or only over ``cases``."""
+def case_half(case: str) -> str:
+    """The half of the dev photos (bench/split.py) a case's photo is in: ``"photo/kind"`` or ``"subset/photo"``."""
+    first, _, second = case.partition("/")
+    return split_of(first if second in CORRUPTIONS else second)
+
+
+def summarise(
+    rows: list[Row], kind: str | None, methods: list[str], cases: set[str] | None = None, half: str | None = None
+) -> list[list]:
+    """Table rows (see :data:`HEADER`) over the cases of ``kind`` (all kinds if None), or only over ``cases``, or only
+    over the cases whose photo is in ``half`` of the dev photos (``"tune"`` or ``"held-out"``)."""
     if cases is not None:
         rows = [r for r in rows if r.case in cases]
+    if half is not None:
+        rows = [r for r in rows if case_half(r.case) == half]
     table = []
     for method in methods:
         sel = [r for r in rows if (kind is None or r.kind == kind) and r.method == method]
@@ -570,7 +583,7 @@ def main(argv: list[str] | None = None) -> None:
     size_text = "original size" if not args.size else f"longer side at most {args.size} px"
     n_by_kind = {k: sum(1 for kind in case_kinds.values() if kind == k) for k in kinds}
     parts = [
-        "## RecolorizeAny fidelity (issue 5)\n",
+        "## RecolorizeAny fidelity: restoring the colours a photo had in the hole\n",
         "Does re-colouring an inpainter's output restore the colours the photo had in the hole? Inputs at "
         f"{size_text}. `migan`: MI-GAN example results ({n_by_kind.get('migan', 0)} cases over its 4 subsets; the "
         "hole's content is MI-GAN's own invention, so the ground truth is not reachable there). Synthetic: dev "
@@ -592,6 +605,10 @@ def main(argv: list[str] | None = None) -> None:
         if not n_by_kind.get(kind):
             continue
         parts += [f"\n### {KIND_TITLES[kind]}\n", markdown_table(HEADER, summarise(rows, kind, methods))]
+    halves = [[half] + line for half in SPLITS for line in summarise(rows, None, methods, half=half)]
+    if halves:
+        parts += ["\n### Every kind, by half of the dev photos (`tune` = tuning looked at it, `held-out` = never)\n",
+                  markdown_table(["photos"] + HEADER, halves)]
     for method in (m for m in methods if m in RECOLORIZE):
         d = deltas(rows, method)
         if d:

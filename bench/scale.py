@@ -3,9 +3,10 @@
 For each size a photo is resized to a square of that side and given a seeded free-form hole covering 10%-25% of it
 (eei_core.shared.masks). Methods:
 
-- ``recolorize``: RecolorizeAny (``eei_core.recolorize``, preset ``fast``, with ``original``) on an inpainter output
+- ``recolorize``: RecolorizeAny (``eei_core.recolorize``, its default preset ``learned``, with ``original``) on an inpainter output
   whose hole has the photo's luminance and a colour cast (the bleeding it exists to remove);
-- ``colorize``: InternalColorize (``internal_colorize``, ``fast``) from the photo's mono and its known colours;
+- ``colorize`` / ``colorize-learned``: InternalColorize (``internal_colorize``, ``fast`` / ``learned``) from the photo's
+  mono and its known colours;
 - ``levin``: Levin et al. 2004's closed form (bench/levin.py, an exact sparse LU solve at full size), the 2004
   baseline.
 
@@ -37,7 +38,7 @@ if __package__ in (None, ""):  # run as a script: make ``bench`` and ``eei_core`
 from bench._report import REPO, machine_description, markdown_table, write_section
 
 DEFAULT_PHOTO = REPO.parent / "shared" / "data" / "dev" / "diffusion_pairs" / "comfyex_sd2inpaint_cat" / "image.png"
-METHODS = ("recolorize", "colorize", "levin")
+METHODS = ("recolorize", "colorize", "colorize-learned", "levin")
 HOLE_BAND = (0.10, 0.25)
 #: Address-space limit of a Levin child (bytes).
 LEVIN_MEMORY_LIMIT = 16 * 2**30
@@ -93,11 +94,12 @@ def child(method: str, side: int, threads: int, device: str, photo: Path | None,
     if method == "recolorize":
         from eei_core.pipelines.recolorize import recolorize
 
-        out = recolorize(bled, mask, original=truth, config="fast", device=dev)
-    elif method == "colorize":
+        out = recolorize(bled, mask, original=truth, device=dev)
+    elif method in ("colorize", "colorize-learned"):
         from eei_core.internal.colorize import internal_colorize
 
-        out = internal_colorize(to_mono(truth), truth * (1 - mask), mask, config="fast", device=dev)
+        preset = "learned" if method == "colorize-learned" else "fast"
+        out = internal_colorize(to_mono(truth), truth * (1 - mask), mask, config=preset, device=dev)
     elif method == "levin":
         from bench.levin import levin_colorize_tensor
 
@@ -113,9 +115,9 @@ def child(method: str, side: int, threads: int, device: str, photo: Path | None,
         "side": side,
         "hole": float(mask.mean()),
         "seconds": seconds,
-        "peak_mb": peak_kb / 1024,
-        "added_mb": max(peak_kb - base_kb, 0) / 1024,
-        "gpu_peak_mb": torch.cuda.max_memory_allocated() / 2**20 if dev.type == "cuda" else None,
+        "peak_mib": peak_kb / 1024,
+        "added_mib": max(peak_kb - base_kb, 0) / 1024,
+        "gpu_peak_mib": torch.cuda.max_memory_allocated() / 2**20 if dev.type == "cuda" else None,
         "psnr_hole": psnr(out.float().cpu().clamp(0, 1), truth, mask),
         "threads": torch.get_num_threads(),
     }
@@ -127,11 +129,13 @@ def _warm_up(method: str, device) -> None:
     import torch
 
     from eei_core.internal.colorize import internal_colorize
+    from eei_core.internal.config import with_overrides
 
     img = torch.rand(1, 3, 48, 48)
     hole = torch.zeros(1, 1, 48, 48)
     hole[..., 16:32, 16:32] = 1
-    internal_colorize(img.mean(1, keepdim=True), img, hole, device=device)
+    internal_colorize(img.mean(1, keepdim=True), img, hole, config=with_overrides("learned", iterations=(1, 1)),
+                      device=device)
 
 
 def _rss_kb() -> int:
@@ -199,19 +203,21 @@ def report(rows: list[dict], args: argparse.Namespace, argv: list[str]) -> str:
         if "error" in r:
             table.append([r["method"], f"{r['side']}x{r['side']}", f"{mp:.2f}", "-", r["error"], "-", "-", "-", "-"])
             continue
-        gpu = "-" if r.get("gpu_peak_mb") is None else f"{r['gpu_peak_mb']:.0f}"
+        gpu = "-" if r.get("gpu_peak_mib") is None else f"{r['gpu_peak_mib']:.0f}"
         table.append([r["method"], f"{r['side']}x{r['side']}", f"{mp:.2f}", f"{r['hole']:.0%}", r["seconds"],
-                      f"{r['seconds'] / mp:.2f}", f"{r['peak_mb']:.0f} / {r['added_mb']:.0f}", gpu,
+                      f"{r['seconds'] / mp:.2f}", f"{r['peak_mib']:.0f} / {r['added_mib']:.0f}", gpu,
                       f"{r['psnr_hole']:.2f}"])
-    header = ["method", "size", "MPix", "hole", "seconds", "s / MPix", "peak RSS / added (MB)", "GPU peak (MB)",
+    header = ["method", "size", "MPix", "hole", "seconds", "s / MPix", "peak RSS / added (MiB)", "GPU peak (MiB)",
               "PSNR hole"]
     command = "python -m bench.scale " + shlex.join(argv)
     parts = [
-        "## Scale: seconds and memory at 512 px to 4096 px (issue 10)\n",
+        "## Scale: seconds and memory at 512 px to 4096 px\n",
         "A photo (`" + (args.photo.name if args.photo else "astronaut") + "`, centre square, resized) with a seeded "
-        f"free-form hole of {HOLE_BAND[0]:.0%}-{HOLE_BAND[1]:.0%}. `recolorize` = RecolorizeAny `fast` with "
-        "`original` on a colour-cast hole; `colorize` = InternalColorize `fast`; `levin` = Levin 2004 closed form "
-        "(exact sparse LU at full size, bench/levin.py, limited to 16 GB). Each call alone in a fresh process, after a "
+        f"free-form hole of {HOLE_BAND[0]:.0%}-{HOLE_BAND[1]:.0%}. `recolorize` = RecolorizeAny (its default "
+        "preset, `learned`) with `original` on a colour-cast hole; `colorize` = InternalColorize `fast` (the "
+        "propagation at full resolution up to 500,000 hole pixels, at the working size above); `colorize-learned` = "
+        "InternalColorize `learned`; `levin` = Levin 2004 closed form (exact sparse LU at full size, bench/levin.py, "
+        "limited to 16 GiB). Each call alone in a fresh process, after a "
         "tiny warm-up call (a process's first call also imports torch's compiler stack, about 2 s once); peak RSS is "
         "the process's, added = what the call added to the inputs already in memory.\n",
         markdown_table(header, table),
@@ -234,7 +240,8 @@ def context_study(args: argparse.Namespace, argv: list[str]) -> str:
 
     from bench.colorize_quality import DEFAULT_PHOTOS, load_photos
     from bench.split import split_of
-    from eei_core.internal.colorize import internal_colorize, with_overrides
+    from eei_core.internal.colorize import internal_colorize
+    from eei_core.internal.config import with_overrides
     from eei_core.pipelines.recolorize import recolorize
     from eei_core.shared.color import luma_chroma, rgb_from_luma_chroma, to_mono
     from eei_core.shared.masks import mask_in_ratio_band

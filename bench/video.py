@@ -19,7 +19,7 @@ per frame, the first frame and the rest apart.
 
     python -m bench.video --threads 2
 
-Targets (issue 13): flicker at most half of ``independent``'s, hole PSNR not below it, seconds per frame after the first
+Targets: flicker at most half of ``independent``'s, hole PSNR not below it, seconds per frame after the first
 at most a third of the first's. The table goes into BENCHMARKS.md, section ``video``.
 """
 
@@ -189,7 +189,7 @@ def main(argv: list[str] | None = None) -> None:
                               f"{sum(r['known_exact'] for r in sel)}/{n}"])
     command = "python -m bench.video " + shlex.join(argv)
     text = "\n".join([
-        "## Video: RecolorizeAny on frame sequences (issue 13)\n",
+        "## Video: RecolorizeAny on frame sequences\n",
         f"{len(picked)} dev photos ({', '.join(n for n, _ in picked)}), {args.frames} frames of {args.side}x{args.side} "
         f"panning {args.step} px a frame, a free-form hole drifting across the frame at half the pan. bleed = a smooth "
         "colour cast in the hole, fixed in the scene; drift = the same plus a VAE-like colour drift of the whole frame "

@@ -3,7 +3,8 @@
 Pure PyTorch; never imports ComfyUI. Tensors are ``[B, C, H, W]`` float in 0..1; masks ``[B, 1, H, W]`` with 1 = hole.
 """
 
-from .internal.colorize import PRESETS, ColorizeConfig, internal_colorize
+from .internal.colorize import internal_colorize
+from .internal.config import PRESETS, ColorizeConfig
 from .internal.hints import Hint, hints_to_json, parse_hints, rasterize_hints
 from .pipelines.recolorize import recolorize
 from .shared.color import luma_chroma, rgb_from_luma_chroma, rgb_to_lab, to_mono

@@ -17,7 +17,8 @@ from typing import Callable, Iterator
 
 import torch
 
-from .internal.colorize import PRESETS, internal_colorize
+from .internal.colorize import internal_colorize
+from .internal.config import PRESETS
 from .internal.hints import parse_hints
 from .pipelines.recolorize import DEFAULT_MASK_GROW, MODES, SequenceRecolorizer, masks_move_little, recolorize
 from .shared.checks import check_same_size
@@ -182,8 +183,10 @@ def _demo(args: argparse.Namespace) -> dict:
     return {"output": str(out_dir), "files": {k: str(v) for k, v in files.items()}}
 
 
-def _add_common(p: argparse.ArgumentParser, with_hints: bool = True) -> None:
-    p.add_argument("--preset", choices=sorted(PRESETS), default="fast", help="fast (default) or paper (slow)")
+def _add_common(p: argparse.ArgumentParser, with_hints: bool = True, preset: str = "fast") -> None:
+    p.add_argument("--preset", choices=sorted(PRESETS), default=preset,
+                   help=f"fast (propagation at full resolution), learned (plus a correction learned on the image, "
+                   f"seconds more) or paper (minutes on a CPU); default {preset}")
     p.add_argument("--levels", type=int, default=None, help="pyramid levels (default: the preset's)")
     p.add_argument("--seed", type=int, default=0, help="random seed; same seed, same result on CPU")
     if with_hints:
@@ -206,8 +209,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("colorize", help="restore colour in a hole from a completed monochrome image",
-                       description="Internal colour restoration: learn gray->colour on the known pixels of COLOR and "
-                       "apply it in the hole of MONO.")
+                       description="Internal colour restoration: spread the known colours of COLOR into the hole "
+                       "along the luminance of MONO (and, with --preset learned, learn how this image's gray maps to "
+                       "colour).")
     p.add_argument("--mono", required=True, help="completed monochrome image (gray or colour file)")
     p.add_argument("--color", required=True, help="colour image; only pixels outside the mask are used")
     p.add_argument("--mask", required=True, help="hole mask (white = hole)")
@@ -229,7 +233,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="; ".join(f"{name}: {what}" for name, what in MODES.items())
                    + " (the drift and the seam are fixed in every mode)")
     p.add_argument("--out", required=True, help="output image (.png or .jpg), or a folder for frames")
-    _add_common(p)
+    _add_common(p, preset="learned")
     p.set_defaults(handler=_recolorize)
 
     p = sub.add_parser("demo", help="run the whole pipeline on a bundled example photo",

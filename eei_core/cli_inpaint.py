@@ -21,7 +21,7 @@ from .shared.errors import EEIInputError
 
 log = logging.getLogger(__name__)
 
-PRESET_NAMES = ("fast", "paper")
+PRESET_NAMES = ("fast", "learned", "paper")
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:

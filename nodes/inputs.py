@@ -25,11 +25,12 @@ def mask(tooltip: str = "Hole to fill: 1 (white) = missing pixels, 0 = known pix
     return io.Mask.Input("mask", tooltip=tooltip)
 
 
-def preset(options: list[str]) -> io.Combo.Input:
+def preset(options: list[str], default: str = "fast") -> io.Combo.Input:
     return io.Combo.Input(
-        "preset", options=options, default="fast" if "fast" in options else options[0],
-        tooltip="fast: fewer training steps, seconds on a CPU for small images. paper: the settings of Wang et al. "
-        "2021 (slower, best quality).",
+        "preset", options=options, default=default if default in options else options[0],
+        tooltip="fast: edge-aware colour propagation solved at full resolution (about a second per megapixel of "
+        "hole on a CPU). learned: the same plus a correction learned on this image (5-10 s; up to +0.5 dB, more on "
+        "some photos). paper: the settings of Wang et al. 2021 (minutes on a CPU).",
     )
 
 
@@ -49,7 +50,8 @@ def working_size() -> io.Int.Input:
     return io.Int.Input(
         # Optional: prompts saved before this input existed still validate, and get the default.
         "working_size", default=DEFAULT_MAX_SIDE, min=0, max=8192, step=16, optional=True,
-        tooltip="Longer side, in pixels, at which the colours are worked out: a crop around the hole is shrunk to it "
-        "and the colours are brought back to full resolution along the image's own edges (luminance and the pixels "
-        "outside the hole are never resampled). Larger = slower, rarely better; 0 = full resolution.",
+        tooltip="Longer side, in pixels, at which colours are learned (presets learned and paper) and, for holes too "
+        "large to solve at full resolution (over 500,000 pixels on a CPU), propagated: a crop around the hole is "
+        "shrunk to it and the colours brought back along the image's own edges (luminance and the pixels outside the "
+        "hole are never resampled). Larger = slower, rarely better; 0 = full resolution.",
     )

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from comfy_api.latest import io
 
-from ..eei_core.internal.colorize import PRESETS, internal_colorize
+from ..eei_core.internal.colorize import internal_colorize
+from ..eei_core.internal.config import PRESETS
 from ..eei_core.shared.color import to_mono
 from . import inputs, runtime
 from .adapter import to_comfy, to_torch

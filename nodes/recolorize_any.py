@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from comfy_api.latest import io
 
-from ..eei_core.internal.colorize import PRESETS
+from ..eei_core.internal.config import PRESETS
 from ..eei_core.pipelines.recolorize import DEFAULT_MASK_GROW, recolorize
 from ..eei_core.shared.errors import EEIInputError
 from . import inputs, runtime
@@ -42,7 +42,7 @@ class RecolorizeAny(io.ComfyNode):
                                tooltip="The image before inpainting: its known pixels are the colour reference, the "
                                "VAE's colour drift is learned against it, and the result is blended over it. Without "
                                "it the known pixels of 'image' are used and no drift can be measured."),
-                inputs.preset(list(PRESETS)),
+                inputs.preset(list(PRESETS), default="learned"),
                 io.Int.Input("mask_grow", default=DEFAULT_MASK_GROW, min=0, max=256, step=1,
                              tooltip="Grow the hole by this many pixels before re-colouring, to also fix the seam "
                              "where inpainters blend into the surroundings."),

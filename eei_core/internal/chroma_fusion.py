@@ -34,7 +34,7 @@ import torch.nn.functional as F
 
 from ..shared.color import CHROMA_RANGE, rotate_hue
 from ..shared.filters import masked_blur
-from .colorize import HeldOut
+from .learned_correction import HeldOut
 
 log = logging.getLogger(__name__)
 

@@ -10,10 +10,11 @@ import json
 import math
 import re
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 
 import torch
 
+from ..shared.color import luma_chroma
 from ..shared.errors import EEIInputError
 
 #: Radius in pixels for points that do not give one.
@@ -208,6 +209,26 @@ def rasterize_hints(
         _draw_discs(hints[start:stop], radius[start:stop], side, color, weight)
         start = stop
     return color, weight
+
+
+def known_chroma_with_hints(
+    chroma: torch.Tensor, known: torch.Tensor, hints: Sequence[Hint] | None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Chroma ``[1, 2, H, W]`` and known-pixel map ``[1, 1, H, W]`` with each hint's disc (radius in these pixels)
+    counted as a known pixel of the hint's chroma (see :func:`~eei_core.shared.color.luma_chroma`).
+
+    Example:
+        >>> chroma, known = known_chroma_with_hints(torch.zeros(1, 2, 9, 9), torch.zeros(1, 1, 9, 9),
+        ...                                         [Hint(0.5, 0.5, (1.0, 0.0, 0.0), radius=1)])
+        >>> float(known[0, 0, 4, 4]), round(float(chroma[0, 1, 4, 4]), 2)     # red: R - Y = 1 - 0.30
+        (1.0, 0.7)
+    """
+    if not hints:
+        return chroma, known
+    h, w = chroma.shape[-2:]
+    h_color, h_weight = rasterize_hints(hints, h, w, device=chroma.device, dtype=chroma.dtype)
+    hinted = (h_weight > 0.5).to(chroma.dtype)
+    return torch.where(hinted > 0, luma_chroma(h_color)[1], chroma), torch.maximum(known, hinted)
 
 
 def _draw_discs(

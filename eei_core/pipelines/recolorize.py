@@ -45,16 +45,9 @@ from ..internal.chroma_fusion import (
     prediction_tolerance,
     smooth_scale,
 )
-from ..internal.colorize import (
-    ColorizeConfig,
-    LearnedCorrection,
-    colorize_working,
-    count_levels,
-    frame_hints,
-    held_out_propagations,
-    per_level,
-    resolve_config,
-)
+from ..internal.colorize import colorize_working, frame_hints
+from ..internal.config import ColorizeConfig, count_levels, per_level, resolve_config
+from ..internal.learned_correction import LearnedCorrection, held_out_propagations
 from ..internal.frame import WorkingFrame, plan_frame, upsample_guided
 from ..internal.hints import Hint
 from ..internal.temporal import FrameFollower, masks_move_little
@@ -101,7 +94,7 @@ def recolorize(
     original: torch.Tensor | None = None,
     hints: Sequence[Hint] | None = None,
     *,
-    config: str | ColorizeConfig = "fast",
+    config: str | ColorizeConfig = "learned",
     mode: Mode = "auto",
     mask_grow: int = DEFAULT_MASK_GROW,
     levels: int | None = None,
@@ -411,7 +404,7 @@ class SequenceRecolorizer:
     def __init__(
         self,
         *,
-        config: str | ColorizeConfig = "fast",
+        config: str | ColorizeConfig = "learned",
         mode: Mode = "auto",
         mask_grow: int = DEFAULT_MASK_GROW,
         levels: int | None = None,

@@ -206,7 +206,7 @@ def propagate(
     """
     known = (known > 0.5).to(values.dtype)
     if exact is None:
-        exact = values.device.type == "cpu" and _has_scipy()
+        exact = values.device.type == "cpu" and has_exact_solver()
     out = known * values
     for i in range(values.shape[0]):
         check_cancel(cancel)
@@ -236,7 +236,8 @@ def _unknown_box(known: torch.Tensor, margin: int) -> tuple[slice, slice] | tupl
     return slice(top, bottom), slice(left, right)
 
 
-def _has_scipy() -> bool:
+def has_exact_solver() -> bool:
+    """Whether SciPy's sparse LU, which :func:`propagate` solves with on the CPU, can be imported."""
     try:
         import scipy.sparse.linalg  # noqa: F401
     except ImportError:

@@ -64,3 +64,20 @@ def test_main_runs_baselines_and_writes_csv(photos, tmp_path, capsys, monkeypatc
 def test_main_rejects_unknown_method(photos) -> None:
     with pytest.raises(SystemExit, match="unknown method"):
         main(["--photos", str(photos), "--methods", "levin,magic", "--no-write"])
+
+
+def test_fast_equals_levin_with_the_same_gamut_mapping_and_the_learned_pairing_is_reported(photos, capsys,
+                                                                                             monkeypatch) -> None:
+    # "above levin" must credit a method, not a post-processing step: fast and the gamut-mapped Levin are the same
+    # solve, so fast is never counted above or below it; the clipped Levin is a separate, labelled row.
+    monkeypatch.setattr(colorize_quality, "write_section", lambda name, md: None)
+    main(["--photos", str(photos), "--size", "48x64", "--methods", "fast,learned,levin,levin-clip", "--masks", "rect",
+          "--csv", str(photos.parent / "rows.csv")])
+    report = capsys.readouterr().out
+    with (photos.parent / "rows.csv").open() as f:
+        rows = {(r["image"], r["method"]): float(r["psnr_hole"]) for r in csv.DictReader(f)}
+    for name in ("chelsea", "coffee"):
+        assert abs(rows[(name, "fast")] - rows[(name, "levin")]) < 0.01
+    assert "| all | rect | fast | 2 |" in report and "0 up / 0 down" in report
+    assert "| all | rect | levin-clip | 2 |" in report
+    assert "What the learned correction earns" in report and "| all | rect | 2 |" in report

@@ -61,3 +61,19 @@ def test_report_only_renders_the_merged_rows_and_their_commands(tmp_path, capsys
     assert "### The 1 cases `recolorize-paper` ran on" in report
     assert "| recolorize-fast | 1 | 30.00 |" in report  # the same-cases table: case "a" only
     assert "- `run-fast`" in report and "- `run-paper`" in report
+
+
+def test_cases_are_reported_by_half_of_the_dev_photos():
+    from bench.recolorize_fidelity import case_half
+    from bench.split import split_of
+
+    # Synthetic cases are named photo/kind, MI-GAN cases subset/photo: the photo decides the half.
+    assert case_half("mcm04/leak") == split_of("mcm04") == "held-out"
+    assert case_half("mcm01/hue") == "tune"
+    assert case_half("places2_256_freeform/mcm04") == "held-out"
+    rows = [_row("mcm01/hue", "hue", "raw", 20.0), _row("mcm01/hue", "hue", "recolorize-learned", 30.0),
+            _row("mcm04/hue", "hue", "raw", 20.0), _row("mcm04/hue", "hue", "recolorize-learned", 22.0)]
+    tune = summarise(rows, None, ["raw", "recolorize-learned"], half="tune")
+    held = summarise(rows, None, ["raw", "recolorize-learned"], half="held-out")
+    assert tune[1][0] == "recolorize-learned" and tune[1][2] == 30.0
+    assert held[1][2] == 22.0

@@ -68,8 +68,8 @@ def colorize(mono: list, image: list, mask: list, **overrides) -> dict:
 
 
 def recolorize(image: list, mask: list, original: list | None, **overrides) -> dict:
-    """A RecolorizeAny node (fast preset, auto mode, seed 0) with ``overrides`` on its inputs."""
-    inputs = {"image": image, "mask": mask, "preset": "fast", "mask_grow": 0, "levels": 0, "seed": 0, "mode": "auto"}
+    """A RecolorizeAny node (its default preset, learned; auto mode, seed 0) with ``overrides`` on its inputs."""
+    inputs = {"image": image, "mask": mask, "preset": "learned", "mask_grow": 0, "levels": 0, "seed": 0, "mode": "auto"}
     if original is not None:
         inputs["original"] = original
     return {"class_type": "RecolorizeAny", "inputs": {**inputs, **overrides}}

@@ -89,8 +89,10 @@ def test_object_info_lists_every_node_with_tooltips(comfy_server):
 def test_object_info_types_and_choices(comfy_server):
     info = comfy_server.object_info()
     colorize_in = info["InternalColorize"]["input"]
-    assert sorted(colorize_in["required"]["preset"][1]["options"]) == ["fast", "paper"]
+    assert sorted(colorize_in["required"]["preset"][1]["options"]) == ["fast", "learned", "paper"]
     assert colorize_in["required"]["preset"][1]["default"] == "fast"
+    recolorize_in = info["RecolorizeAny"]["input"]
+    assert recolorize_in["required"]["preset"][1]["default"] == "learned"
     assert colorize_in["required"]["keep_luminance"] == ["BOOLEAN", colorize_in["required"]["keep_luminance"][1]]
     assert colorize_in["required"]["keep_luminance"][1]["default"] is True
     assert colorize_in["required"]["composite"][1]["default"] is True

@@ -3,7 +3,7 @@ import math
 import torch
 
 from eei_core.internal.chroma_fusion import distance_to_known, fuse_chroma, hue_shift, prediction_tolerance
-from eei_core.internal.colorize import held_out_propagations
+from eei_core.internal.learned_correction import held_out_propagations
 from eei_core.shared.color import luma_chroma, rotate_hue
 from eei_core.shared.filters import masked_blur
 from tests.conftest import rect_hole, skimage_photo

@@ -1,14 +1,15 @@
 import pytest
 import torch
 
-from eei_core.internal.colorize import PRESETS, internal_colorize, per_level, with_overrides
+from eei_core.internal.colorize import internal_colorize
+from eei_core.internal.config import PRESETS, per_level, with_overrides
 from eei_core.internal.hints import Hint
 from eei_core.shared.color import luma_chroma, rgb_from_luma_chroma, to_mono
 from eei_core.shared.errors import EEICancelled, EEIInputError
 from tests.conftest import hole_psnr, rect_hole, skimage_photo
 
 # Short schedules keep the behavioural tests quick; the quality test below runs the real `fast` preset.
-QUICK = with_overrides("fast", iterations=(20, 20))
+QUICK = with_overrides("learned", iterations=(20, 20))
 QUICK_PAPER = with_overrides("paper", iterations=(10, 10, 10), width=8, blocks=1)
 
 

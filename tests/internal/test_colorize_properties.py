@@ -4,17 +4,19 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from eei_core.internal.colorize import internal_colorize, with_overrides
+from eei_core.internal.colorize import internal_colorize
+from eei_core.internal.config import with_overrides
 
 TINY = {
-    "fast": with_overrides("fast", iterations=(2, 2), width=4, blocks=1, simulated_holes=1, validation_holes=1),
+    "fast": "fast",
+    "learned": with_overrides("learned", iterations=(2, 2), width=4, blocks=1, simulated_holes=1, validation_holes=1),
     "paper": with_overrides("paper", iterations=(2, 2, 2), width=4, blocks=1),
 }
 
 
 @settings(max_examples=25, deadline=None)
 @given(
-    st.integers(2, 40), st.integers(2, 40), st.integers(1, 2), st.sampled_from(["fast", "paper"]), st.integers(0, 10**6)
+    st.integers(2, 40), st.integers(2, 40), st.integers(1, 2), st.sampled_from(["fast", "learned", "paper"]), st.integers(0, 10**6)
 )
 def test_known_pixels_kept_range_and_shape(h, w, b, preset, seed):
     g = torch.Generator().manual_seed(seed)

@@ -3,7 +3,8 @@
 import torch
 import torch.nn.functional as F
 
-from eei_core.internal.colorize import internal_colorize, with_overrides
+from eei_core.internal.colorize import internal_colorize
+from eei_core.internal.config import with_overrides
 from eei_core.internal.frame import plan_frame, upsample_guided
 from eei_core.pipelines.recolorize import recolorize
 from eei_core.shared.color import luma_chroma, rgb_from_luma_chroma, to_mono

@@ -3,13 +3,13 @@ import math
 import pytest
 import torch
 
-from eei_core.internal.colorize import with_overrides
+from eei_core.internal.config import with_overrides
 from eei_core.pipelines.recolorize import grow_mask, recolorize
 from eei_core.shared.color import luma_chroma, rgb_from_luma_chroma, to_mono
 from eei_core.shared.errors import EEIInputError
 from tests.conftest import hole_psnr, rect_hole, skimage_photo
 
-QUICK = with_overrides("fast", iterations=(20, 20))
+QUICK = with_overrides("learned", iterations=(20, 20))
 
 
 def bleed(img: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -22,7 +22,7 @@ def bleed(img: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
 def test_removes_colour_bleeding(astronaut_small):
     mask = rect_hole(64, 64, 20, 12, 24, 28)
     inpainted = bleed(astronaut_small, mask)
-    fixed = recolorize(inpainted, mask, original=astronaut_small, config="fast")
+    fixed = recolorize(inpainted, mask, original=astronaut_small)
     assert hole_psnr(fixed, astronaut_small, mask) > hole_psnr(inpainted, astronaut_small, mask) + 3.0
     grown = grow_mask(mask, 4)
     assert torch.equal(fixed * (1 - grown), astronaut_small * (1 - grown))

@@ -7,7 +7,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from eei_core.internal.colorize import with_overrides
+from eei_core.internal.config import with_overrides
 from eei_core.compose.drift import apply_drift, estimate_drift
 from eei_core.compose.new_content import new_content
 from eei_core.pipelines.recolorize import recolorize
@@ -16,7 +16,7 @@ from eei_core.shared.errors import EEIInputError
 from eei_core.shared.filters import masked_blur
 from tests.conftest import hole_psnr, rect_hole, skimage_photo
 
-QUICK = with_overrides("fast", iterations=(20, 20))
+QUICK = with_overrides("learned", iterations=(20, 20))
 
 
 def vae_drift(img: torch.Tensor) -> torch.Tensor:

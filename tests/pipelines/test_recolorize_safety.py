@@ -4,12 +4,12 @@ composite comes back as it was, a new object keeps its crisp outline, and no ver
 import pytest
 import torch
 
-from eei_core.internal.colorize import with_overrides
+from eei_core.internal.config import with_overrides
 from eei_core.pipelines.recolorize import recolorize, restore_weight
 from eei_core.shared.color import rgb_to_lab, to_mono
 from tests.conftest import rect_hole, skimage_photo
 
-QUICK = with_overrides("fast", iterations=(20, 20))
+QUICK = with_overrides("learned", iterations=(20, 20))
 
 
 def delta_e(a: torch.Tensor, b: torch.Tensor, region: torch.Tensor) -> float:
