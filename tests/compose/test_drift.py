@@ -65,3 +65,20 @@ def test_coefficients_estimated_small_apply_at_full_size():
     coefficients = estimate_drift(small, F.interpolate(photo, scale_factor=0.5, mode="area"),
                                   (F.interpolate(known, scale_factor=0.5) > 0.5).float())
     assert apply_drift(drifted, coefficients).shape == drifted.shape
+
+
+def test_a_composited_result_with_parts_redrawn_has_no_drift():
+    # An editor that pasted its result back: most known pixels exact, a caption redrawn and the edit's colour spilling
+    # a few pixels past its mask. A mean difference would call that a drift, and the transform fitted next to the edit
+    # would carry the spill back into it; the median pixel says there is none.
+    photo = skimage_photo("astronaut", 96, 96)
+    result = photo.clone()
+    result[..., :20, :] = torch.rand(1, 3, 20, 96, generator=torch.Generator().manual_seed(0))  # redrawn caption
+    edit = rect_hole(96, 96, 40, 40, 30, 30)
+    spill = F.max_pool2d(edit, 9, stride=1, padding=4)
+    result = torch.where(spill > 0, torch.tensor([0.5, 0.2, 0.8]).view(1, 3, 1, 1), result)
+    known = 1.0 - edit
+    assert float(((result - photo).abs() * known).mean()) > 10 / 255  # what the mean saw
+    assert not has_drift(result, photo, known)
+    # ... while a decoder's shift of every pixel by 2 levels is one.
+    assert has_drift((photo + 2 / 255).clamp(0, 1), photo, known)
