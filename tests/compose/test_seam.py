@@ -3,6 +3,7 @@
 import torch
 
 from eei_core.compose.seam import seam_correction
+from eei_core.shared.filters import gaussian_blur
 from tests.conftest import rect_hole, skimage_photo
 
 
@@ -42,3 +43,18 @@ def test_a_regenerated_texture_along_the_edge_adds_no_halo():
     inside = rect_hole(64, 64, 22, 22, 20, 20)  # beyond the six pixels the texture's difference ramps over
     assert float((fix.abs() * inside).max()) < 0.01
     assert float((fix.abs() * hole).max()) > 0.02  # and it does cross: no step at the edge
+
+
+def test_the_edge_shows_the_inpainters_own_step():
+    # A texture redrawn along the edge, as smooth as a photo's: pasted, the two textures meet in a step; fixed, each
+    # edge pixel steps from its outside neighbour by what the inpainter drew there, and no more.
+    gen = torch.Generator().manual_seed(1)
+    photo, redrawn = (gaussian_blur(0.5 + 0.1 * torch.randn(1, 3, 64, 64, generator=gen), 1.5) for _ in range(2))
+    hole = rect_hole(64, 64, 16, 16, 32, 32)
+    merged = hole * (redrawn + seam_correction(redrawn, photo, hole)) + (1 - hole) * photo
+    rows = slice(18, 46)  # the left edge, away from the corners
+    step = (merged[..., rows, 16] - merged[..., rows, 15]).abs().mean()
+    own = (redrawn[..., rows, 16] - redrawn[..., rows, 15]).abs().mean()
+    pasted = (redrawn[..., rows, 16] - photo[..., rows, 15]).abs().mean()
+    assert float(pasted) > 2 * float(own)
+    assert abs(float(step - own)) < 0.1 * float(own)
