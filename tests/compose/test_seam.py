@@ -58,3 +58,17 @@ def test_the_edge_shows_the_inpainters_own_step():
     pasted = (redrawn[..., rows, 16] - photo[..., rows, 15]).abs().mean()
     assert float(pasted) > 2 * float(own)
     assert abs(float(step - own)) < 0.1 * float(own)
+
+
+def test_a_hole_on_the_pictures_border_is_crossed_too():
+    # An outpainting: the hole is the picture's right third, its ring a single column beside it.
+    gen = torch.Generator().manual_seed(2)
+    photo, redrawn = (gaussian_blur(0.5 + 0.1 * torch.randn(1, 3, 48, 48, generator=gen), 1.5) for _ in range(2))
+    hole = torch.zeros(1, 1, 48, 48)
+    hole[..., 32:] = 1
+    fix = seam_correction(redrawn, photo, hole)
+    merged = hole * (redrawn + fix) + (1 - hole) * photo
+    step = (merged[..., 32] - merged[..., 31]).abs().mean()
+    own = (redrawn[..., 32] - redrawn[..., 31]).abs().mean()
+    assert abs(float(step - own)) < 0.1 * float(own)
+    assert float(fix[..., 40:].abs().max()) < 0.01  # six pixels in, the fill is as drawn
