@@ -78,4 +78,7 @@ def bleeding_evidence(
     step = mean.norm(dim=1, keepdim=True) - TEXTURE_SHARE * spread
     low, high = STEP
     on_edge = ((step - low) / (high - low)).clamp(0.0, 1.0)
-    return propagate(luma, on_edge, inside).clamp(0.0, 1.0) * hole
+    # The strip rings the hole's interior, so the pixels outside the hole cannot reach it: given as known, they leave
+    # the interior's solution as it is and keep them out of the solve (a 512x512 frame's whole outside was solved for
+    # with it, 1.5 s per frame).
+    return propagate(luma, on_edge, inside + (1.0 - hole)).clamp(0.0, 1.0) * hole
