@@ -1,6 +1,7 @@
 import math
 
 import torch
+import torch.nn.functional as F
 
 from eei_core.internal.chroma_fusion import distance_to_known, fuse_chroma, hue_shift, prediction_tolerance
 from eei_core.internal.learned_correction import held_out_propagations
@@ -115,3 +116,14 @@ def test_an_unvalidated_prediction_that_departs_from_the_validated_one_is_truste
     cast = torch.where(hole, truth + 2 * offset, truth)
     fixed = fuse_chroma(cast, smoothed, mask, tolerance=0.005, validated=smoothed)
     assert (fixed - truth)[hole].abs().mean() < 0.25 * (cast - truth)[hole].abs().mean()
+
+
+def test_the_distance_is_the_erosions_count():
+    # SciPy's transform and the erosion it replaced agree on free-form holes, the picture's border, caps and batches.
+    from eei_core.internal.chroma_fusion import _eroded_distance
+
+    gen = torch.Generator().manual_seed(3)
+    blobs = (F.interpolate(torch.rand(3, 1, 6, 8, generator=gen), size=(60, 80), mode="bilinear") > 0.55).float()
+    blobs[2] = 1.0  # no known pixel at all
+    for cap in (3, 40):
+        assert torch.equal(distance_to_known(blobs, cap), _eroded_distance(blobs, cap))
