@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import torch
 
 from ..shared.filters import gaussian_blur
-from ..shared.masks import grow_mask
+from ..shared.masks import bounding_box, grow_mask
 
 #: Width of the band the correction fades over (Gaussian sigma), as a fraction of the image's longer side.
 BAND_FRACTION = 1.0 / 256.0
@@ -51,6 +51,8 @@ CONSISTENCY = (0.3, 0.6)
 #: in a ramp, never in a step. (A faster fade, 1.2 pixels, left a third of the step of a redrawn sky at the edge of
 #: comfyex_anythingv3_woman, tune.)
 CROSSING_SIGMA = 2.0
+#: Layers of hole pixels the rest crosses (three sigmas: the last takes under 2% of it).
+_CROSSING_LAYERS = math.ceil(3.0 * CROSSING_SIGMA)
 
 
 def seam_correction(result: torch.Tensor, original: torch.Tensor, hole: torch.Tensor) -> torch.Tensor:
@@ -111,7 +113,7 @@ def seam_correction(result: torch.Tensor, original: torch.Tensor, hole: torch.Te
 class _Crossing:
     """Where the edge's difference crosses into the hole: the box holding the ring and the layers (``box``), each
     pixel's layer there (``layer``: 1 = touching the ring, 0 = not reached) and how many of its 4-neighbours were
-    reached before it (``count``)."""
+    reached before it (``count``, at least 1)."""
 
     box: tuple[slice, slice]
     layer: torch.Tensor
@@ -121,27 +123,19 @@ class _Crossing:
 def _crossing(ring: torch.Tensor, hole: torch.Tensor) -> _Crossing:
     """The layers of :func:`_carried_across`, found once for every channel, inside the ring's bounding box grown by
     the layers (a hole in a large picture costs its own box, not the picture)."""
-    layers = math.ceil(3.0 * CROSSING_SIGMA)
-    rows = torch.nonzero(ring[0, 0].any(dim=1)).flatten()
-    cols = torch.nonzero(ring[0, 0].any(dim=0)).flatten()
-    if rows.numel() == 0:
-        box = (slice(0, 0), slice(0, 0))
-    else:
-        # Grown by the layers: a hole on the picture's border (an outpainting) lies beside its ring, not inside it.
-        h, w = ring.shape[-2:]
-        box = (slice(max(int(rows[0]) - layers, 0), min(int(rows[-1]) + 1 + layers, h)),
-               slice(max(int(cols[0]) - layers, 0), min(int(cols[-1]) + 1 + layers, w)))
+    # Grown by the layers: a hole on the picture's border (an outpainting) lies beside its ring, not inside it.
+    box = bounding_box(ring[0, 0] > 0.5, _CROSSING_LAYERS) or (slice(0, 0), slice(0, 0))
     reached = ring[..., box[0], box[1]].clone()
     inside = hole[..., box[0], box[1]] > 0.5
     layer = torch.zeros_like(reached)
     count = torch.zeros_like(reached)
-    for index in range(1, layers + 1):
+    for index in range(1, _CROSSING_LAYERS + 1):
         neighbours = _four_neighbour_sum(reached)
         new = (neighbours > 0.5).logical_and_(reached < 0.5).logical_and_(inside).to(reached.dtype)
         layer.add_(new * index)
         count.addcmul_(new, neighbours)
         reached.add_(new)
-    return _Crossing(box, layer, count)
+    return _Crossing(box, layer, count.clamp_(min=1.0))
 
 
 def _carried_across(difference: torch.Tensor, ring: torch.Tensor, crossing: _Crossing) -> torch.Tensor:
@@ -151,10 +145,9 @@ def _carried_across(difference: torch.Tensor, ring: torch.Tensor, crossing: _Cro
     rows, cols = crossing.box
     carried = difference[..., rows, cols] * ring[..., rows, cols]
     faded = torch.zeros_like(carried)
-    count = crossing.count.clamp(min=1.0)
-    for index in range(1, math.ceil(3.0 * CROSSING_SIGMA) + 1):
+    for index in range(1, _CROSSING_LAYERS + 1):
         this = crossing.layer == index
-        value = torch.where(this, _four_neighbour_sum(carried).div_(count), 0.0)
+        value = torch.where(this, _four_neighbour_sum(carried).div_(crossing.count), 0.0)
         carried.add_(value)
         faded.add_(value.mul_(math.exp(-((index - 1) ** 2) / (2.0 * CROSSING_SIGMA**2))))
     out = torch.zeros_like(difference)

@@ -261,3 +261,21 @@ def grow_mask(mask: torch.Tensor, pixels: int) -> torch.Tensor:
     # A square is a row then a column: two 1-D passes cost 2k comparisons a pixel instead of k^2.
     rows = F.max_pool2d(mask, kernel_size=(1, 2 * pixels + 1), stride=1, padding=(0, pixels))
     return F.max_pool2d(rows, kernel_size=(2 * pixels + 1, 1), stride=1, padding=(pixels, 0))
+
+
+def bounding_box(region: torch.Tensor, margin: int = 0) -> tuple[slice, slice] | None:
+    """Rows and columns of the bounding box of ``region``'s true pixels (``[H, W]`` bool), grown by ``margin`` and
+    kept inside the image; ``None`` when there are none.
+
+    Example:
+        >>> region = torch.zeros(6, 8, dtype=torch.bool); region[2:4, 5] = True
+        >>> bounding_box(region, 1), bounding_box(region & False)
+        ((slice(1, 5, None), slice(4, 7, None)), None)
+    """
+    rows = torch.nonzero(region.any(dim=1)).flatten()
+    if rows.numel() == 0:
+        return None
+    cols = torch.nonzero(region.any(dim=0)).flatten()
+    h, w = region.shape
+    return (slice(max(int(rows[0]) - margin, 0), min(int(rows[-1]) + 1 + margin, h)),
+            slice(max(int(cols[0]) - margin, 0), min(int(cols[-1]) + 1 + margin, w)))

@@ -22,6 +22,7 @@ import math
 import torch
 import torch.nn.functional as F
 
+from .masks import bounding_box
 from .progress import CancelFn, check_cancel
 from .pyramid import downsample_image, downsample_mask, pyramid_sizes
 
@@ -210,10 +211,11 @@ def propagate(
     out = known * values
     for i in range(values.shape[0]):
         check_cancel(cancel)
-        rows, cols = _unknown_box(known[i, 0], CROP_MARGIN)
-        if rows is None:
+        box = bounding_box(known[i, 0] < 0.5, CROP_MARGIN)
+        if box is None:
             out[i] = values[i]
             continue
+        rows, cols = box
         box = (slice(i, i + 1), slice(None), rows, cols)
         if exact:
             estimate = _solve_exact(luma[box], values[box], known[box])
@@ -221,19 +223,6 @@ def propagate(
             estimate = _solve_coarse_to_fine(luma[box], values[box], known[box], iterations, tol, cancel)
         out[box] = known[box] * values[box] + (1.0 - known[box]) * estimate
     return out
-
-
-def _unknown_box(known: torch.Tensor, margin: int) -> tuple[slice, slice] | tuple[None, None]:
-    """Rows and columns of the bounding box of ``known [H, W]``'s zeros, grown by ``margin``; ``None`` if none."""
-    unknown = known < 0.5
-    rows = torch.nonzero(unknown.any(dim=1)).flatten()
-    if rows.numel() == 0:
-        return None, None
-    cols = torch.nonzero(unknown.any(dim=0)).flatten()
-    h, w = known.shape
-    top, bottom = max(int(rows[0]) - margin, 0), min(int(rows[-1]) + 1 + margin, h)
-    left, right = max(int(cols[0]) - margin, 0), min(int(cols[-1]) + 1 + margin, w)
-    return slice(top, bottom), slice(left, right)
 
 
 def has_exact_solver() -> bool:

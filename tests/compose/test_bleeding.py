@@ -46,7 +46,6 @@ def test_a_cast_on_one_region_is_found_in_that_region():
     assert float(evidence[..., 32, 32]) < 0.2  # measured: 0.11 (a stretch of the edge spans both halves near them)
 
 
-
 def test_the_evidence_is_solved_on_the_hole_alone(monkeypatch):
     # The strip inside the edge rings the hole's interior, so solving for the pixels outside the hole too (as an
     # earlier version did, at five times the cost) gives the same evidence in the hole.
