@@ -6,7 +6,8 @@ For each size a photo is resized to a square of that side and given a seeded fre
 - ``recolorize``: RecolorizeAny (``eei_core.recolorize``, its default preset ``learned``, with ``original``) on an inpainter output
   whose hole has the photo's luminance and a colour cast (the bleeding it exists to remove);
 - ``colorize`` / ``colorize-learned``: InternalColorize (``internal_colorize``, ``fast`` / ``learned``) from the photo's
-  mono and its known colours;
+  mono and its known colours; ``colorize-full``: ``fast`` with ``working_size=0``, the exact solve at full resolution
+  whatever the hole's size;
 - ``levin``: Levin et al. 2004's closed form (bench/levin.py, an exact sparse LU solve at full size), the 2004
   baseline.
 
@@ -38,7 +39,7 @@ if __package__ in (None, ""):  # run as a script: make ``bench`` and ``eei_core`
 from bench._report import REPO, machine_description, markdown_table, write_section
 
 DEFAULT_PHOTO = REPO.parent / "shared" / "data" / "dev" / "diffusion_pairs" / "comfyex_sd2inpaint_cat" / "image.png"
-METHODS = ("recolorize", "colorize", "colorize-learned", "levin")
+METHODS = ("recolorize", "colorize", "colorize-full", "colorize-learned", "levin")
 HOLE_BAND = (0.10, 0.25)
 #: Address-space limit of a Levin child (bytes).
 LEVIN_MEMORY_LIMIT = 16 * 2**30
@@ -95,11 +96,13 @@ def child(method: str, side: int, threads: int, device: str, photo: Path | None,
         from eei_core.pipelines.recolorize import recolorize
 
         out = recolorize(bled, mask, original=truth, device=dev)
-    elif method in ("colorize", "colorize-learned"):
+    elif method in ("colorize", "colorize-full", "colorize-learned"):
         from eei_core.internal.colorize import internal_colorize
 
         preset = "learned" if method == "colorize-learned" else "fast"
-        out = internal_colorize(to_mono(truth), truth * (1 - mask), mask, config=preset, device=dev)
+        working_size = 0 if method == "colorize-full" else None
+        out = internal_colorize(to_mono(truth), truth * (1 - mask), mask, config=preset, device=dev,
+                                working_size=working_size)
     elif method == "levin":
         from bench.levin import levin_colorize_tensor
 
@@ -215,9 +218,10 @@ def report(rows: list[dict], args: argparse.Namespace, argv: list[str]) -> str:
         "A photo (`" + (args.photo.name if args.photo else "astronaut") + "`, centre square, resized) with a seeded "
         f"free-form hole of {HOLE_BAND[0]:.0%}-{HOLE_BAND[1]:.0%}. `recolorize` = RecolorizeAny (its default "
         "preset, `learned`) with `original` on a colour-cast hole; `colorize` = InternalColorize `fast` (the "
-        "propagation at full resolution up to 500,000 hole pixels, at the working size above); `colorize-learned` = "
-        "InternalColorize `learned`; `levin` = Levin 2004 closed form (exact sparse LU at full size, bench/levin.py, "
-        "limited to 16 GiB). Each call alone in a fresh process, after a "
+        "propagation at full resolution up to 1,000,000 hole pixels, at the working size above); `colorize-full` = "
+        "`fast` with `working_size` 0 (the exact solve at full resolution at any size); `colorize-learned` = "
+        "InternalColorize `learned`; `levin` = Levin 2004 closed form (exact sparse LU of the whole image's system, "
+        "bench/levin.py, limited to 16 GiB). Each call alone in a fresh process, after a "
         "tiny warm-up call (a process's first call also imports torch's compiler stack, about 2 s once); peak RSS is "
         "the process's, added = what the call added to the inputs already in memory.\n",
         markdown_table(header, table),

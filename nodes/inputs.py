@@ -51,7 +51,7 @@ def working_size() -> io.Int.Input:
         # Optional: prompts saved before this input existed still validate, and get the default.
         "working_size", default=DEFAULT_MAX_SIDE, min=0, max=8192, step=16, optional=True,
         tooltip="Longer side, in pixels, at which colours are learned (presets learned and paper) and, for holes too "
-        "large to solve at full resolution (over 500,000 pixels on a CPU), propagated: a crop around the hole is "
+        "large to solve at full resolution (over 1,000,000 pixels on a CPU), propagated: a crop around the hole is "
         "shrunk to it and the colours brought back along the image's own edges (luminance and the pixels outside the "
         "hole are never resampled). Larger = slower, rarely better; 0 = full resolution.",
     )

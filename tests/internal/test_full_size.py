@@ -46,6 +46,13 @@ def test_above_the_limit_the_working_size_answers(coffee, monkeypatch):
     assert abs(psnr(out, img, hole) - psnr(levin, img, hole)) < 3.0
 
 
+def test_working_size_zero_solves_any_hole_exactly_at_full_resolution(coffee, monkeypatch):
+    img, hole = coffee
+    monkeypatch.setattr(full_size, "FULL_SIZE_LIMIT", 100)
+    out = internal_colorize(to_mono(img), img, hole, config="fast", working_size=0)
+    assert (out - levin_at_full_size(img, hole)).abs().max() < 2e-4
+
+
 def test_learned_adds_its_correction_to_the_full_resolution_solve(coffee):
     img, hole = coffee
     learned = internal_colorize(to_mono(img), img, hole, config="learned", working_size=64, seed=0)
