@@ -18,6 +18,7 @@ the colour estimated there, and the result composited back with the known pixels
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, replace
 from typing import Sequence
 
@@ -46,6 +47,8 @@ from .hints import Hint, rasterize_hints
 from .learned_correction import HeldOut, LearnedCorrection, learn_correction
 from .temporal import FrameFollower, masks_move_little
 from .training import Trainer, init_generator, trainable_sizes, upsample
+
+log = logging.getLogger(__name__)
 
 
 def _hint_maps(
@@ -263,6 +266,11 @@ def internal_colorize(
         mono_crop, known_crop, hole_crop = frame.crop(m), 1.0 - frame.crop(k), frame.crop(k)
         # The paper preset stays as published; the propagation presets solve at full resolution where it fits.
         full_size = cfg.mode == "prior" and cfg.full_size and solves_at_full_size(hole_crop)
+        if cfg.mode == "prior" and cfg.full_size and not full_size and frame.resampled and i == 0:
+            log.info("a hole of %d pixels is too large to solve at full resolution here: its colour is propagated at "
+                     "%dx%d and brought back along the image's edges; working_size=0 solves it at full resolution "
+                     "(exact, slower: about 60 s and 7 GiB for 2.5 million hole pixels on a CPU)",
+                     int((hole_crop > 0.5).sum()), frame.size[1], frame.size[0])
         estimate = None
         if not full_size or learns:
             estimate = colorize_working(

@@ -1,6 +1,8 @@
 """The propagation presets solve the hole at full resolution: never below Levin's exact solve, whatever the working
 size."""
 
+import logging
+
 import pytest
 import torch
 
@@ -35,21 +37,26 @@ def test_fast_is_levins_exact_solve_at_full_resolution_even_with_a_small_working
     assert torch.equal(out * (1 - hole), img * (1 - hole))
 
 
-def test_above_the_limit_the_working_size_answers(coffee, monkeypatch):
+def test_above_the_limit_the_working_size_answers(coffee, monkeypatch, caplog):
     img, hole = coffee
     monkeypatch.setattr(full_size, "FULL_SIZE_LIMIT", 100)
     assert not solves_at_full_size(hole)
-    out = internal_colorize(to_mono(img), img, hole, config="fast", working_size=48)
+    with caplog.at_level(logging.INFO, logger="eei_core.internal.colorize"):
+        out = internal_colorize(to_mono(img), img, hole, config="fast", working_size=48)
+    # The user is told why, and how to get the exact solve.
+    assert f"a hole of {int(hole.sum())} pixels is too large" in caplog.text and "working_size=0" in caplog.text
     levin = levin_at_full_size(img, hole)
     # A different answer (a shrunk copy of the system), still a sensible one.
     assert (out - levin).abs().max() > 1e-2
     assert abs(psnr(out, img, hole) - psnr(levin, img, hole)) < 3.0
 
 
-def test_working_size_zero_solves_any_hole_exactly_at_full_resolution(coffee, monkeypatch):
+def test_working_size_zero_solves_any_hole_exactly_at_full_resolution(coffee, monkeypatch, caplog):
     img, hole = coffee
     monkeypatch.setattr(full_size, "FULL_SIZE_LIMIT", 100)
-    out = internal_colorize(to_mono(img), img, hole, config="fast", working_size=0)
+    with caplog.at_level(logging.INFO, logger="eei_core.internal.colorize"):
+        out = internal_colorize(to_mono(img), img, hole, config="fast", working_size=0)
+    assert "too large" not in caplog.text
     assert (out - levin_at_full_size(img, hole)).abs().max() < 2e-4
 
 
