@@ -368,8 +368,8 @@ def target_rows(results: list[Result], names: list[str]) -> list[list]:
     return rows
 
 
-TARGET_HEADER = ["case", "split", "mode", "raw vs original outside ΔE ab", "content kept ΔE ab (≤ 2)", "seam above raw (≤ limit)",
-                 "sharpness (≥ 0.95)", "halo ΔE", "clean ΔE (≤ 1)", "drift shift ΔE", "s", "targets"]
+TARGET_HEADER = ["case", "split", "mode", "raw vs original outside ΔE ab", "content kept ΔE ab (≤ 2)",
+                 "seam above raw (≤ limit)", "sharpness (≥ 0.95)", "halo ΔE", "clean ΔE (≤ 1)", "drift shift ΔE", "s", "targets"]
 
 
 def main(argv: list[str] | None = None) -> None:

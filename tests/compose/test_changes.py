@@ -5,6 +5,7 @@ import torch
 
 from eei_core.compose.changes import MAX_CHANGED_SHARE, difference, find_changes, ramp_width
 from eei_core.shared.errors import EEIInputError
+from tests.conftest import with_noise
 from tests.simulated_edits import EDIT_BOX, photo, with_edit
 
 
@@ -38,6 +39,8 @@ def test_finds_the_edit_under_a_drift_and_nothing_else():
     assert float(found.mask[inside.bool()].min()) == 1.0  # the whole edit
     assert float(found.mask[~box_mask((128, 160), EDIT_BOX, reach).bool()].max()) == 0.0  # tight: nothing far off
     assert 0.1 < found.share < 0.16  # the box is 9.4% of the frame; grown by the shift radius
+    noisy = find_changes(original, with_noise(edited))  # not on a knife edge
+    assert float(noisy.mask[inside.bool()].min()) == 1.0 and abs(noisy.share - found.share) < 0.01
 
 
 def test_no_edit_finds_nothing():
@@ -46,6 +49,8 @@ def test_no_edit_finds_nothing():
     covered[..., 0] = 0  # the column torch.roll brought round from the other side
     found = find_changes(original, drifted(torch.roll(original, 1, dims=-1)), covered)
     assert float(found.mask.max()) == 0.0 and found.share == 0.0
+    noisy = find_changes(original, with_noise(drifted(torch.roll(original, 1, dims=-1))), covered)
+    assert float(noisy.mask.max()) == 0.0
 
 
 def test_sensitivity_finds_fainter_changes():

@@ -6,7 +6,7 @@ import torch.nn.functional as F
 
 from eei_core.compose.drift import apply_drift, estimate_drift, has_drift, no_drift
 from eei_core.shared.color import to_mono
-from tests.conftest import rect_hole, skimage_photo
+from tests.conftest import rect_hole, skimage_photo, with_noise
 
 
 def _energy(image: torch.Tensor, region: torch.Tensor) -> float:
@@ -25,6 +25,8 @@ def test_a_regenerated_background_is_no_drift():
     coefficients = estimate_drift(redrawn, photo, known)
     assert torch.equal(coefficients, no_drift(redrawn))
     assert torch.allclose(apply_drift(redrawn, coefficients), redrawn, atol=1e-6)
+    # not on a knife edge: a quarter of a level of noise does not make it one
+    assert torch.equal(estimate_drift(with_noise(redrawn), photo, known), no_drift(redrawn))
 
 
 def test_a_decoded_copy_is_drift_and_is_removed():
@@ -32,6 +34,7 @@ def test_a_decoded_copy_is_drift_and_is_removed():
     drifted = (photo * torch.tensor([1.04, 0.99, 0.94]).view(1, 3, 1, 1) + 0.02).clamp(0, 1)
     hole = rect_hole(96, 128, 30, 40, 36, 48)
     assert has_drift(drifted, photo, 1 - hole)
+    assert has_drift(with_noise(drifted), photo, 1 - hole)
     fixed = apply_drift(drifted, estimate_drift(drifted, photo, 1 - hole)).clamp(0, 1)
     error_before = float(((drifted - photo).abs() * hole).sum() / hole.sum())
     error_after = float(((fixed - photo).abs() * hole).sum() / hole.sum())
@@ -80,5 +83,6 @@ def test_a_composited_result_with_parts_redrawn_has_no_drift():
     known = 1.0 - edit
     assert float(((result - photo).abs() * known).mean()) > 10 / 255  # what the mean saw
     assert not has_drift(result, photo, known)
+    assert not has_drift(with_noise(result), photo, known)  # measured: the median pixel moved 0.39 levels, limit 0.5
     # ... while a decoder's shift of every pixel by 2 levels is one.
     assert has_drift((photo + 2 / 255).clamp(0, 1), photo, known)
