@@ -1,7 +1,7 @@
 """Seconds and peak memory of the internal stage at the sizes people inpaint at (512 px to 4096 px).
 
 For each size a photo is resized to a square of that side and given a seeded free-form hole covering 10%-25% of it
-(eei_core.shared.masks). Methods:
+(eei_core.shared.masks; ``--hole 0.23,0.25`` for another band). Methods:
 
 - ``recolorize``: RecolorizeAny (``eei_core.recolorize``, its default preset ``learned``, with ``original``) on an inpainter output
   whose hole has the photo's luminance and a colour cast (the bleeding it exists to remove);
@@ -65,7 +65,8 @@ def load_square(path: Path | None, side: int):
     return torch.from_numpy(np.asarray(img, dtype=np.float32) / 255.0).permute(2, 0, 1)[None].contiguous()
 
 
-def child(method: str, side: int, threads: int, device: str, photo: Path | None, seed: int) -> dict:
+def child(method: str, side: int, threads: int, device: str, photo: Path | None, seed: int,
+          hole_band: tuple[float, float] = HOLE_BAND) -> dict:
     """One measurement, in this (fresh) process."""
     import resource
 
@@ -78,7 +79,7 @@ def child(method: str, side: int, threads: int, device: str, photo: Path | None,
     torch.set_num_threads(threads)
     truth = load_square(photo, side)
     gen = torch.Generator().manual_seed(zlib.crc32(f"scale{side}".encode()) ^ seed)
-    mask = mask_in_ratio_band(side, side, *HOLE_BAND, gen)
+    mask = mask_in_ratio_band(side, side, *hole_band, gen)
     luma, chroma = luma_chroma(truth)
     cast = torch.tensor([0.06, -0.04]).view(1, 2, 1, 1)
     bled = rgb_from_luma_chroma(luma, chroma + mask * cast).clamp(0, 1)
@@ -152,9 +153,14 @@ def _rss_kb() -> int:
     return 0
 
 
+def parse_hole_band(text: str) -> tuple[float, float]:
+    lo, hi = (float(v) for v in text.split(","))
+    return lo, hi
+
+
 def run_child(method: str, side: int, args: argparse.Namespace) -> dict:
     cmd = [sys.executable, "-m", "bench.scale", "--child", method, str(side), "--threads", str(args.threads),
-           "--device", args.device, "--seed", str(args.seed)]
+           "--device", args.device, "--seed", str(args.seed), "--hole", args.hole]
     if args.photo:
         cmd += ["--photo", str(args.photo)]
     try:
@@ -213,10 +219,11 @@ def report(rows: list[dict], args: argparse.Namespace, argv: list[str]) -> str:
     header = ["method", "size", "MPix", "hole", "seconds", "s / MPix", "peak RSS / added (MiB)", "GPU peak (MiB)",
               "PSNR hole"]
     command = "python -m bench.scale " + shlex.join(argv)
+    band = parse_hole_band(args.hole)
     parts = [
         "## Scale: seconds and memory at 512 px to 4096 px\n",
         "A photo (`" + (args.photo.name if args.photo else "astronaut") + "`, centre square, resized) with a seeded "
-        f"free-form hole of {HOLE_BAND[0]:.0%}-{HOLE_BAND[1]:.0%}. `recolorize` = RecolorizeAny (its default "
+        f"free-form hole of {band[0]:.0%}-{band[1]:.0%}. `recolorize` = RecolorizeAny (its default "
         "preset, `learned`) with `original` on a colour-cast hole; `colorize` = InternalColorize `fast` (the "
         "propagation at full resolution up to 1,000,000 hole pixels, at the working size above); `colorize-full` = "
         "`fast` with `working_size` 0 (the exact solve at full resolution at any size); `colorize-learned` = "
@@ -304,6 +311,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--device", default="cpu", help="cpu or cuda")
     parser.add_argument("--photo", type=Path, default=DEFAULT_PHOTO if DEFAULT_PHOTO.is_file() else None)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--hole", default=f"{HOLE_BAND[0]},{HOLE_BAND[1]}",
+                        help="the seeded free-form hole covers between these fractions of the image (default 0.1,0.25)")
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds before a measurement is abandoned")
     parser.add_argument("--csv", type=Path, default=None, help="also write the rows as JSON lines here")
     parser.add_argument("--no-write", action="store_true", help="do not update BENCHMARKS.md and the plot")
@@ -319,7 +328,8 @@ def main(argv: list[str] | None = None) -> None:
             write_section("scale_context", text)
         return
     if args.child:
-        print(json.dumps(child(args.child[0], int(args.child[1]), args.threads, args.device, args.photo, args.seed)))
+        print(json.dumps(child(args.child[0], int(args.child[1]), args.threads, args.device, args.photo, args.seed,
+                               parse_hole_band(args.hole))))
         return
     rows = []
     for side in (int(s) for s in args.sizes.split(",")):
