@@ -265,6 +265,38 @@ class Frontend:
         return Rect(max(0, box.left - margin), max(0, box.top - margin),
                     min(width, box.right + margin), min(height, box.bottom + margin))
 
+    def title_click_point(self, node_id: int) -> tuple[float, float, str]:
+        """A point on node ``node_id``'s title bar as the page lays it out now, and what a click there reaches: "node"
+        when the page would deliver it to that node (no overlay, toast or side bar over it, the layout settled), else a
+        description of what is there instead (for the message of a test that could not select the node)."""
+        x, y, at = self.js("""(id) => {
+            const nodes2 = !!LiteGraph.vueNodesMode;
+            let x, y;
+            if (nodes2) {
+                const r = document.querySelector(`[data-node-id='${id}']`)?.getBoundingClientRect();
+                if (!r) return [0, 0, 'no element for the node'];
+                [x, y] = [r.left + 40, r.top + 12];
+            } else {
+                const node = app.graph.getNodeById(id);
+                const box = app.canvas.canvas.getBoundingClientRect();
+                const [cx, cy] = app.canvas.ds.convertOffsetToCanvas(
+                    [node.pos[0] + 40, node.pos[1] - LiteGraph.NODE_TITLE_HEIGHT + 12]);
+                [x, y] = [box.left + cx, box.top + cy];
+            }
+            const element = document.elementFromPoint(x, y);
+            const name = element ? `${element.tagName.toLowerCase()}.${[...element.classList].join('.')}` : 'nothing';
+            if (nodes2) {
+                const hit = element?.closest('[data-node-id]');
+                return [x, y, hit && Number(hit.dataset.nodeId) === id ? 'node' : name];
+            }
+            if (element !== app.canvas.canvas) return [x, y, name];
+            const box = app.canvas.canvas.getBoundingClientRect();
+            const [gx, gy] = app.canvas.ds.convertCanvasToOffset([x - box.left, y - box.top]);
+            const under = app.graph.getNodeOnPos(gx, gy);
+            return [x, y, under?.id === id ? 'node' : `canvas (node ${under?.id ?? 'none'} there)`];
+        }""", node_id)
+        return x, y, at
+
     def artifact(self, name: str, clip: Rect | None = None) -> Path:
         """Save a screenshot (the window, or the box ``clip``) as ``<ARTIFACTS_DIR>/<name>.png``, kept after the test
         for a person to look at; returns its path."""

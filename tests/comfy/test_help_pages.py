@@ -88,18 +88,24 @@ def test_frontend_shows_the_help_page_of_a_selected_node(frontend, comfy_server,
         frontend.settle()
         if renderer == "nodes2":
             frontend.wait("document.querySelector(`[data-node-id='${arg}']`)", arg=node_id)
-        # A click on the title bar selects the node. Under load the first click can land while the canvas is still
-        # laying out (the previous node's side bar closing); a user would click again, and so does the test.
-        for attempt in range(3):
-            box = frontend.node_rect(node_id)
-            page.mouse.click(box.left + 40, box.top + 12)
+        # A click on the title bar selects the node. Under load the page can still be laying out (a banner or the
+        # previous node's side bar moving the canvas): click once the point reaches the node, and again if the click
+        # did not select it, as a user would.
+        seen = []
+        for attempt in range(4):
+            settled(lambda: frontend.title_click_point(node_id)[2] != "node", 20.0)
+            x, y, at = frontend.title_click_point(node_id)
+            seen.append(at)
+            page.mouse.click(x, y)
             try:
                 frontend.wait("Object.keys(app.canvas.selected_nodes).join() === String(arg)", arg=node_id,
                               timeout_ms=10_000)
                 break
             except PlaywrightTimeout:
-                if attempt == 2:
-                    raise
+                if attempt == 3:
+                    frontend.artifact(f"help-page-click-failed-{renderer}")
+                    raise AssertionError(f"{name}: four clicks on its title did not select it; the clicks reached "
+                                         f"{seen} (screenshot in tests/comfy/artifacts)") from None
                 frontend.settle()
         page.locator('[data-testid="info-button"]').click()
         frontend.wait("document.querySelector('.markdown-content h1')?.textContent.trim() === arg",
