@@ -8,7 +8,7 @@ fine colour detail). The full-resolution solve is the published method (Levin et
 colorizer must never fall below: wherever it fits, the hole's chroma is solved there, exactly (sparse LU on the CPU,
 the coarse-to-fine iterative solve on a GPU), and only the learned correction, which is smooth, is brought up from the
 working size. The exact solve costs no more than Levin's own at 1-2 MPix (SciPy's SuperLU: 1.4 s for 222,000 hole
-pixels, 8 s and 3 GiB for 1,000,000 on 2 CPU threads) and grows like ``n^1.5``: 48 s and 6 GiB for 2.5 million (a
+pixels, 9 s and 2.2 GiB for 970,000 on 2 CPU threads) and grows like ``n^1.5``: 48 s and 6 GiB for 2.5 million (a
 4096x4096 image with a 15% hole). So above :data:`FULL_SIZE_LIMIT` hole pixels (a 2 MPix image with a 50% hole, a
 4096x4096 one with 6%) the working-size path stands (about 7 s at 4096x4096), unless the user asks for full
 resolution (``working_size=0``, which solves every hole there). An iterative solve does not close the gap on a CPU:
@@ -32,7 +32,8 @@ from ..shared.propagate import has_exact_solver, propagate
 from .hints import Hint, known_chroma_with_hints
 
 #: Hole pixels up to which the hole is solved at full resolution on the CPU (exactly); above, the working size's
-#: solution is used: a 2 MPix image with a 50% hole, about 8 s of sparse LU and 3 GiB on 2 threads.
+#: solution is used: a 2 MPix image with a 50% hole, about 9 s and 2.2 GiB on 2 threads (``python -m bench.scale
+#: --sizes 2048 --methods colorize --hole 0.23,0.25``).
 FULL_SIZE_LIMIT = 1_000_000
 #: ... and on a GPU (the iterative solve, memory linear in the crop): a 25% hole in 16 MPix.
 FULL_SIZE_LIMIT_GPU = 4_000_000

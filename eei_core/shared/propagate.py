@@ -18,6 +18,7 @@ exact solve to about 0.01 dB and needs no host copies.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import torch
 import torch.nn.functional as F
@@ -25,6 +26,10 @@ import torch.nn.functional as F
 from .masks import bounding_box
 from .progress import CancelFn, check_cancel
 from .pyramid import downsample_image, downsample_mask, pyramid_sizes
+
+if TYPE_CHECKING:  # SciPy is imported where the exact solve needs it: a GPU install may run without it
+    import numpy as np
+    import scipy.sparse as sp
 
 #: The 8-neighbourhood as (dy, dx) offsets.
 _OFFSETS = [(-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1)]
@@ -243,7 +248,9 @@ def _affinities_at(luma: torch.Tensor, ry: torch.Tensor, rx: torch.Tensor) -> to
     return _weights(luma[ry, rx][None, None], values[None], inside[None].to(luma.dtype))[0]
 
 
-def _system(luma: torch.Tensor, values: torch.Tensor, known: torch.Tensor):
+def _system(
+    luma: torch.Tensor, values: torch.Tensor, known: torch.Tensor
+) -> tuple[sp.csc_matrix, np.ndarray, np.ndarray]:
     """Levin's system for the unknown pixels of one image (``[1, C, h, w]``) with the known pixels eliminated
     (``(I - W_uu) x_u = W_uk x_k``): one row per unknown pixel. Returns the SciPy CSC matrix ``[n, n]``, the right-hand
     sides ``[n, C]`` (float64) and the unknown pixels ``[h, w]`` (bool, NumPy), in row-major order."""
