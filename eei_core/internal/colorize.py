@@ -250,6 +250,7 @@ def internal_colorize(
     plan = plan_frame(mask.amax(dim=0, keepdim=True), cfg.working_size, context, points) if sequence else None
     follower = FrameFollower() if sequence else None
     learned: LearnedCorrection | None = None
+    told_too_large = False  # the log says once per call why a hole was not solved at full resolution
 
     results = []
     for i in range(batch):
@@ -265,8 +266,10 @@ def internal_colorize(
             learned = None  # a cut: learn again
         mono_crop, known_crop, hole_crop = frame.crop(m), 1.0 - frame.crop(k), frame.crop(k)
         # The paper preset stays as published; the propagation presets solve at full resolution where it fits.
-        full_size = cfg.mode == "prior" and cfg.full_size and solves_at_full_size(hole_crop)
-        if cfg.mode == "prior" and cfg.full_size and not full_size and frame.resampled and i == 0:
+        wants_full_size = cfg.mode == "prior" and cfg.full_size
+        full_size = wants_full_size and solves_at_full_size(hole_crop)
+        if wants_full_size and not full_size and frame.resampled and not told_too_large:
+            told_too_large = True
             log.info("a hole of %d pixels is too large to solve at full resolution here: its colour is propagated at "
                      "%dx%d and brought back along the image's edges; working_size=0 solves it at full resolution "
                      "(exact, slower: about 60 s and 7 GiB for 2.5 million hole pixels on a CPU)",

@@ -220,13 +220,12 @@ def propagate(
         if box is None:
             out[i] = values[i]
             continue
-        rows, cols = box
-        box = (slice(i, i + 1), slice(None), rows, cols)
+        crop = (slice(i, i + 1), slice(None), *box)
         if exact:
-            estimate = _solve_exact(luma[box], values[box], known[box])
+            estimate = _solve_exact(luma[crop], values[crop], known[crop])
         else:
-            estimate = _solve_coarse_to_fine(luma[box], values[box], known[box], iterations, tol, cancel)
-        out[box] = known[box] * values[box] + (1.0 - known[box]) * estimate
+            estimate = _solve_coarse_to_fine(luma[crop], values[crop], known[crop], iterations, tol, cancel)
+        out[crop] = known[crop] * values[crop] + (1.0 - known[crop]) * estimate
     return out
 
 

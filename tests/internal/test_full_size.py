@@ -51,6 +51,15 @@ def test_above_the_limit_the_working_size_answers(coffee, monkeypatch, caplog):
     assert abs(psnr(out, img, hole) - psnr(levin, img, hole)) < 3.0
 
 
+def test_the_log_says_it_once_a_call_even_when_the_first_image_has_no_hole(coffee, monkeypatch, caplog):
+    img, hole = coffee
+    monkeypatch.setattr(full_size, "FULL_SIZE_LIMIT", 100)
+    batch, holes = img.repeat(3, 1, 1, 1), torch.cat([torch.zeros_like(hole), hole, hole])
+    with caplog.at_level(logging.INFO, logger="eei_core.internal.colorize"):
+        internal_colorize(to_mono(batch), batch, holes, config="fast", working_size=48)
+    assert caplog.text.count("too large to solve at full resolution") == 1
+
+
 def test_working_size_zero_solves_any_hole_exactly_at_full_resolution(coffee, monkeypatch, caplog):
     img, hole = coffee
     monkeypatch.setattr(full_size, "FULL_SIZE_LIMIT", 100)
